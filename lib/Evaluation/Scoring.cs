@@ -1,0 +1,47 @@
+using CorrKD.Data;
+using CorrKD.Evaluation.Metrics;
+using static TorchSharp.torch;
+
+namespace CorrKD.Evaluation;
+
+/// <summary>
+/// Turns logits on a split into the kit's metrics, the same way for every model and protocol.
+/// Sentiment: predicted class -> score (<see cref="LabelScheme.ScoreOf"/>); K=2 gives the binary set
+/// (acc2/f1, has0 and non0), K=3/7 the MMSA set from the score. Emotion: per-emotion one-vs-rest acc and F1.
+/// The headline is f1_non0 (MOSI/MOSEI, MulT lineage) or the mean per-emotion F1 (IEMOCAP).
+/// </summary>
+public static class Scoring
+{
+    public static int[] PredictedClasses(Tensor logits)
+    {
+        using var a = logits.argmax(1).to(ScalarType.Int32);
+        return a.data<int>().ToArray();
+    }
+
+    /// <summary>Metrics of one condition: a flat name -> value map (per-emotion metrics as "happy/f1").</summary>
+    public static Dictionary<string, double> Score(Tensor logits, float[] labels, LabelScheme scheme, string[] classNames)
+    {
+        var pred = PredictedClasses(logits);
+        if (scheme.Task == TaskKind.Emotion)
+        {
+            var truth = labels.Select(y => (int)y).ToArray();
+            return EmotionMetricsAdapter.Flat(truth, pred, classNames);
+        }
+        var score = pred.Select(scheme.ScoreOf).ToArray();
+        return scheme.NumClasses == 2
+            ? SentimentMetricsAdapter.Binary(labels, pred)
+            : SentimentMetricsAdapter.Regression(labels, score);
+    }
+
+    /// <summary>The metric model selection and the paper's tables use.</summary>
+    public static string HeadlineName(LabelScheme scheme) => scheme.Task == TaskKind.Emotion ? "f1_avg" : "f1_non0";
+
+    public static double Headline(Dictionary<string, double> metrics, LabelScheme scheme) => metrics[HeadlineName(scheme)];
+
+    /// <summary>Mean cross-entropy of logits against the scheme's class targets.</summary>
+    public static double CrossEntropy(Tensor logits, float[] labels, LabelScheme scheme)
+    {
+        using var scope = NewDisposeScope();
+        return nn.functional.cross_entropy(logits, scheme.Targets(labels)).item<float>();
+    }
+}

@@ -1,0 +1,44 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace CorrKD.Model;
+
+/// <summary>
+/// One pre-LayerNorm Transformer encoder layer, batch-first:
+/// x = x + Drop(MHA(LN(x))); x = x + Drop(FFN(LN(x))), FFN = Linear(d,4d) -> ReLU -> Drop -> Linear(4d,d).
+/// No causal mask and no padding mask (the lineage attends over the zero-padded frames too).
+/// </summary>
+public sealed class EncoderLayer : Module<Tensor, Tensor>
+{
+    private readonly LayerNorm norm1, norm2;
+    private readonly Linear qkv, outProj, ff1, ff2;
+    private readonly Dropout residualDrop, ffDrop;
+    private readonly int heads;
+    private readonly double attnDropout;
+
+    public EncoderLayer(int dim, int heads, double attentionDropout, double residualDropout) : base(nameof(EncoderLayer))
+    {
+        this.heads = heads; attnDropout = attentionDropout;
+        norm1 = LayerNorm(dim); norm2 = LayerNorm(dim);
+        qkv = Linear(dim, 3 * dim); outProj = Linear(dim, dim);
+        ff1 = Linear(dim, 4 * dim); ff2 = Linear(4 * dim, dim);
+        residualDrop = Dropout(residualDropout); ffDrop = Dropout(residualDropout);
+        RegisterComponents();
+    }
+
+    /// <param name="x">(B, T, d)</param>
+    /// <returns>(B, T, d)</returns>
+    public override Tensor forward(Tensor x)
+    {
+        var (b, t, d) = (x.shape[0], x.shape[1], x.shape[2]);
+        var y = norm1.forward(x);
+        var parts = qkv.forward(y).view(b, t, 3, heads, d / heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, dh)
+        var attn = functional.scaled_dot_product_attention(parts[0], parts[1], parts[2],
+            p: training ? attnDropout : 0.0);                                                  // (B, H, T, dh)
+        x = x + residualDrop.forward(outProj.forward(attn.transpose(1, 2).reshape(b, t, d)));
+        var f = ff2.forward(ffDrop.forward(functional.relu(ff1.forward(norm2.forward(x)))));
+        return x + residualDrop.forward(f);
+    }
+}
