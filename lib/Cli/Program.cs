@@ -1,11 +1,53 @@
-using TorchSharp;
+using CorrKD.Data;
+using CorrKD.Training;
+
 namespace CorrKD.Cli;
+
+/// <summary>The command-line entry point: `dotnet run -c Release -- COMMAND ...` or `./kit COMMAND ...`.</summary>
 public static class Program
 {
+    private static readonly (string Name, string Usage, Func<CliArgs, int> Run)[] Commands =
+    {
+        ("data", "data inspect PATH|NAME [--json] [--data-seed N]\n  data synth NAME --out FILE [--data-seed N]", DataCommands.Run),
+        ("teacher", "teacher --dataset NAME|PATH [--seed N] [--data-seed N] [--epochs N] [--device auto|cpu|cuda] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Teacher),
+        ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Distill),
+    };
+
+    internal static readonly HashSet<string> Flags = new() { "json", "resume-grid", "smoke", "quick", "no-intra", "published", "help" };
+
     public static int Main(string[] args)
     {
-        var t = torch.ones(2, 3);
-        Console.WriteLine($"torch ok: {t.sum().item<float>()}");
-        return 0;
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help") { PrintUsage(Console.Out); return args.Length == 0 ? 2 : 0; }
+        var cmd = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (cmd.Name == null)
+        {
+            Console.Error.WriteLine($"error: unknown command '{args[0]}'");
+            PrintUsage(Console.Error);
+            return 2;
+        }
+        try
+        {
+            return cmd.Run(new CliArgs(args.Skip(1), Flags));
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}\nusage: {cmd.Usage}");
+            return 2;
+        }
+        catch (Exception e) when (e is DataFormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
+                                      or IOException or InvalidDataException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("CORRKD_DEBUG") == "1") Console.Error.WriteLine(e);
+            return 1;
+        }
+    }
+
+    private static void PrintUsage(TextWriter w)
+    {
+        w.WriteLine("CorrKD.Kit: correlation-decoupled distillation for missing-modality sentiment analysis (TorchSharp)");
+        w.WriteLine("usage:");
+        foreach (var c in Commands) w.WriteLine("  " + c.Usage);
+        w.WriteLine("Set CORRKD_DEBUG=1 for stack traces.");
     }
 }

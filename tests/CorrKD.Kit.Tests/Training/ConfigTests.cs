@@ -1,0 +1,43 @@
+using CorrKD.Training;
+using Xunit;
+
+namespace CorrKD.Tests.Training;
+
+public class ConfigTests
+{
+    [Theory]
+    [InlineData("mosi", 10, 0.001, 128, 50)]
+    [InlineData("mosei", 8, 0.002, 16, 20)]
+    [InlineData("iemocap", 10, 0.004, 32, 30)]
+    public void EmbeddedConfigsCarryHrlfsPublishedSchedule(string family, int heads, double lr, int batch, int epochs)
+    {
+        var c = KitConfig.Default(family);
+        Assert.Equal(heads, c.Model.Heads);
+        Assert.Equal(lr, c.Teacher.LearningRate);
+        Assert.Equal(batch, c.Teacher.BatchSize);
+        Assert.Equal(epochs, c.Student.Epochs);
+        Assert.Equal(40, c.Model.HiddenDim);
+    }
+
+    [Fact]
+    public void UnknownKeysAndBadValuesAreNamed()
+    {
+        Assert.Contains("learning_rat", Assert.Throws<ArgumentException>(() => KitConfig.Parse("{\"teacher\": {\"learning_rat\": 1}}", "x.json")).Message);
+        Assert.Contains("batch_size", Assert.Throws<ArgumentException>(() => KitConfig.Parse("{\"teacher\": {\"batch_size\": 0}}", "x.json")).Message);
+    }
+
+    [Fact]
+    public void ConfigRoundTripsThroughJson()
+    {
+        var c = KitConfig.Default("mosi") with { SentimentClasses = 3 };
+        Assert.Equal(c.ToJson(), KitConfig.Parse(c.ToJson(), "rt").ToJson());
+    }
+
+    [Fact]
+    public void FamilyFollowsTheDataSetName()
+    {
+        Assert.Equal("iemocap", KitConfig.FamilyOf("synthetic-iemocap-tiny"));
+        Assert.Equal("mosei", KitConfig.FamilyOf("mosei-aligned_50"));
+        Assert.Equal("mosi", KitConfig.FamilyOf("synthetic-mosi"));
+    }
+}
