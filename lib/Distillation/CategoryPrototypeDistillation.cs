@@ -33,7 +33,7 @@ public static class CategoryPrototypeDistillation
         long n = hS.shape[0];
 
         var oneHot = F.one_hot(y, numClasses).to(hS.dtype);                  // (N, K)
-        var counts = oneHot.sum(0);                                          // (K,)
+        var counts = oneHot.sum(dim: 0);                                  // (K,)  named: a bare 0 binds to sum(ScalarType)
         var present = counts.gt(0).to(hS.dtype);                             // (K,)  1 where class c has a prototype
         var mS = Correlations(hS, oneHot, counts);                           // (N, K)
         var mT = Correlations(hT.detach(), oneHot, counts);
