@@ -13,6 +13,12 @@ public sealed record DistillationLosses(Tensor Total, Tensor Task, Tensor Scd, T
     /// <summary>Term names in the order of <see cref="ToValues"/>; also the column names for per-epoch logs.</summary>
     public static IReadOnlyList<string> TermNames { get; } = new[] { "total", "task", "scd", "cpd", "rcd", "kl" };
 
+    /// <summary>The unweighted terms as scalar tensors (total excluded), for per-epoch logging.</summary>
+    public IReadOnlyDictionary<string, Tensor> Terms => new Dictionary<string, Tensor>
+    {
+        ["task"] = Task, ["scd"] = Scd, ["cpd"] = Cpd, ["rcd"] = Rcd, ["kl"] = Kl,
+    };
+
     /// <summary>The terms as doubles (copied off the tensors), keyed by <see cref="TermNames"/>.</summary>
     public IReadOnlyDictionary<string, double> ToValues() => new Dictionary<string, double>
     {

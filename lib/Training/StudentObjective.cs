@@ -40,7 +40,7 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
         teacherLogits = z; teacherJoint = h;
     }
 
-    public IReadOnlyList<nn.Module> Modules => new nn.Module[] { student }.Concat(objective.Modules).ToList();
+    public IReadOnlyList<nn.Module> Modules => new nn.Module[] { student, objective };
     public int TrainCount => data.Train.Count;
 
     public (Tensor Loss, IReadOnlyDictionary<string, Tensor> Terms) Loss(long[] batch, Generator generator)
