@@ -125,6 +125,8 @@ public sealed class TablesAndChartsTests : IDisposable
             // plotly.js itself mentions cdn.plot.ly (its topojson default), so check script tags, not the whole text
             Assert.DoesNotMatch(@"<script[^>]*src=[""']?https?:", html);
             Assert.Contains("corrkd", html);
+            // UTF-8 declared within the first 1 KB a browser sniffs (else plotly's minus signs render as mojibake)
+            Assert.Contains("<meta charset=\"utf-8\">", html[..1024]);
         }
         Assert.Equal(4, Directory.GetFiles(dir).Length); // no temp files left
     }
