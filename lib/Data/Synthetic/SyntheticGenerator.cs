@@ -10,7 +10,7 @@ namespace CorrKD.Data.Synthetic;
 /// <param name="Valence">Sentiment: latent s. Emotion: latent valence.</param>
 /// <param name="Arousal">Sentiment: |s|. Emotion: latent arousal.</param>
 /// <param name="TrueClass">Emotion: the class the features were drawn from (before label noise); sentiment: sign of s (0 neg, 1 pos).</param>
-/// <param name="Conflict">Sentiment: sarcastic (language carries -s). Emotion: masked (language says the first class, neutral).</param>
+/// <param name="Conflict">Sentiment: sarcastic (language carries -s). Emotion: masked (a non-neutral clip whose words carry no emotion).</param>
 public sealed record SyntheticSplitTruth(int[] Video, float[] Valence, float[] Arousal, int[] TrueClass, bool[] Conflict);
 
 /// <summary>Hidden factors of all three splits.</summary>
@@ -221,9 +221,9 @@ internal static class SyntheticGenerator
 
     /// <summary>
     /// Emotion clip. c ~ Categorical(ClassShares); valence = V_c + b_v + N(0, j^2), arousal = A_c + b'_v + N(0, j^2);
-    /// masked (non-first class, w.p. MaskedEmotionShare): words carry class 0 (neutral) instead of c;
+    /// masked (non-first class, w.p. MaskedEmotionShare): the words carry no emotion (suppressed emotion);
     /// label = c, or w.p. LabelNoise a fresh draw from the prior.
-    /// Frame t &lt; L: x_l = e_w + topic_v [+ alpha_l u_{c_lang} on emotion words];
+    /// Frame t &lt; L: x_l = e_w + topic_v [+ alpha_l u_c on emotion words, none if masked];
     /// x_a = o_v^a + eps [+ beta_av valence u_av + beta_aa arousal u_aa on signal frames];
     /// x_v = o_v^v + eps [+ beta_vv valence u_v on signal frames].
     /// </summary>
@@ -234,12 +234,12 @@ internal static class SyntheticGenerator
         double valence = o.ClassValence[c] + video.Bias + rng.Normal(0, o.EmotionJitterSd);
         double arousal = o.ClassArousal[c] + video.ArousalBias + rng.Normal(0, o.EmotionJitterSd);
         bool masked = c != 0 && rng.Bernoulli(o.MaskedEmotionShare);
-        int langClass = masked ? 0 : c;
+        double langAmount = masked ? 0 : o.LanguageStrength; // masked: the words carry no emotion at all
         int label = rng.Bernoulli(o.LabelNoise) ? rng.Categorical(cdf) : c;
         int len = DrawLength(o, rng);
         for (int t = 0; t < len; t++)
         {
-            WriteWord(o, w, video, rng, buf.L.Slice(t * o.LanguageDim, o.LanguageDim), w.LangClassDir[langClass], o.LanguageStrength);
+            WriteWord(o, w, video, rng, buf.L.Slice(t * o.LanguageDim, o.LanguageDim), w.LangClassDir[c], langAmount);
             var a = buf.A.Slice(t * o.AudioDim, o.AudioDim);
             bool expressive = rng.Bernoulli(o.AudioSignalShare);
             for (int i = 0; i < a.Length; i++)

@@ -93,7 +93,7 @@ public sealed record SyntheticOptions
     /// <summary>Per-speaker valence/arousal bias (emotion task's speaker nuisance).</summary>
     public double SpeakerValenceSd { get; init; } = 0.3;
     public double SpeakerArousalSd { get; init; } = 0.3;
-    /// <summary>Share of non-neutral clips whose words say "neutral" (masked emotion): only audio/vision reveal the class.</summary>
+    /// <summary>Share of non-first-class (non-neutral) clips whose words carry no emotion (masked emotion): only audio/vision reveal the class.</summary>
     public double MaskedEmotionShare { get; init; } = 0.08;
     /// <summary>Share of labels replaced by a class drawn from the prior (annotator disagreement).</summary>
     public double LabelNoise { get; init; } = 0.1;
@@ -156,8 +156,8 @@ public static class Presets
         ClassValence = new[] { 0.0, 1.0, -1.0, -0.8 },
         ClassArousal = new[] { 0.0, 0.6, -0.8, 1.0 },
         LanguageStrength = 1.0,
-        AudioValence = 0.4, AudioArousal = 1.0, VisionValence = 0.5,
-        AudioSignalShare = 0.6, VisionSignalShare = 0.4,
+        AudioValence = 0.5, AudioArousal = 1.5, VisionValence = 0.5,
+        AudioSignalShare = 0.7, VisionSignalShare = 0.4,
         AudioSpeakerOffsetSd = 0.4, VisionSpeakerOffsetSd = 0.5,
     };
 
