@@ -12,6 +12,7 @@ public static class MissingModality
 {
     /// <summary>Inter-modality protocol: modalities not in <paramref name="a"/> become zeros. Returns new tensors; the input is untouched.</summary>
     /// <param name="mods">[l, a, v], each (B, T_m, d_m).</param>
+    /// <param name="a">The modalities that stay.</param>
     public static Tensor[] ApplyAvailability(Tensor[] mods, Availability a)
     {
         CheckModalities(mods);
@@ -52,7 +53,11 @@ public static class MissingModality
     /// default: all three at once, each with its own independent mask); other modalities are copied unchanged.
     /// </summary>
     /// <param name="mods">[l, a, v], each (B, T_m, d_m); T_m may differ per modality.</param>
+    /// <param name="seed">Test-mask seed (fixed per evaluation, shared by all models).</param>
+    /// <param name="split">Split name, part of the key.</param>
     /// <param name="sampleIndex">(B) index of each row within its split (not within the batch), so masks do not depend on batching.</param>
+    /// <param name="rate">Drop probability r in [0, 1].</param>
+    /// <param name="which">Modalities to corrupt; null = all three.</param>
     public static Tensor[] DropFrames(Tensor[] mods, long seed, string split, long[] sampleIndex, double rate, IReadOnlyList<Modality>? which = null)
     {
         CheckModalities(mods);
