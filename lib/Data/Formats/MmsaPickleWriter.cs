@@ -60,7 +60,7 @@ public static class MmsaPickleWriter
         w.Str("classification_labels"); w.Float32Vector(cls);
         w.Str("annotations");
         w.ObjectStrArray(ds.Task == TaskKind.Emotion
-            ? s.Labels.Select(y => ds.ClassNames[(int)y]).ToArray()
+            ? s.Labels.Select(y => y >= 0 && y < ds.ClassNames.Length ? ds.ClassNames[(int)y] : $"class{y}").ToArray()
             : cls.Select(c => c switch { 0 => "Negative", 1 => "Neutral", _ => "Positive" }).ToArray());
         w.Str("id"); w.ObjectStrArray(s.Ids);
         w.Str("raw_text"); w.ObjectStrArray(s.Ids.Select(_ => "").ToArray());

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using TorchSharp;
@@ -7,9 +8,8 @@ namespace CorrKD.Data.Formats;
 
 /// <summary>
 /// Turns an <see cref="NdArray"/> from <see cref="PickleReader"/> into a CPU float32 tensor or small managed arrays.
-/// Feature arrays are streamed: a chunk of the payload (<see cref="ChunkBytes"/>) is read into a buffer typed like
-/// the source, wrapped as a tensor and copied into the matching slice of the preallocated float32 tensor; libtorch's
-/// copy_ does the float64 -> float32 conversion. Peak memory: the float32 result plus two chunks.
+/// Feature arrays are streamed: a chunk of the payload (<see cref="ChunkBytes"/>) is read, converted to float32 and
+/// copied into the matching slice of the preallocated float32 tensor. Peak memory: the float32 result plus two chunks.
 /// </summary>
 internal static class NdArrayReader
 {
@@ -103,30 +103,47 @@ internal static class NdArrayReader
         };
     }
 
-    /// <summary>The array as a CPU float32 tensor of the same shape, read chunk by chunk (see the class comment).</summary>
-    public static Tensor ToFloat32Tensor(NdArray a, string source, string what)
+    /// <summary>A float32 tensor plus what one pass over its values found (see <see cref="ToFloat32Tensor"/>).</summary>
+    public sealed record Scanned(Tensor Data, long NaN, long Inf, long[] Lengths);
+
+    /// <summary>
+    /// The array as a CPU float32 tensor of the same shape, streamed in chunks of whole frames (rows of the last axis).
+    /// Each chunk is read, converted to float32 (float64 narrowed with SIMD), scanned and copied into the tensor's
+    /// memory through a span over a narrow()ed view; libtorch calls are avoided in the per-chunk path because this
+    /// libtorch's isinf/bool-sum ran at ~10-30 M values/s here. The scan counts NaN and +-inf (setting +-inf to 0 when
+    /// <paramref name="zeroInf"/>) and, for a rank-3 (N, T, d) array, finds each sample's valid length
+    /// L_i = max{ t+1 : any_d x[i,t,d] != 0 } (0 for an all-zero sample), since files are zero-padded at the end.
+    /// </summary>
+    public static Scanned ToFloat32Tensor(NdArray a, string source, string what, bool zeroInf = false)
     {
         var st = SourceType(a, source, what);
         int item = a.DType!.ItemSize;
         long count = a.Count;
         var shape = a.Fortran ? a.Shape.Reverse().ToArray() : a.Shape;
+        int frame = (int)Math.Max(1, a.Shape.Length > 0 ? a.Shape[^1] : 1);
+        long rows = count / frame, seqLen = a.Shape.Length == 3 ? a.Shape[1] : 1;
+        var lengths = new long[a.Shape.Length > 0 ? a.Shape[0] : 1];
+        long nan = 0, inf = 0;
         var result = torch.empty(shape, ScalarType.Float32);
         try
         {
             using var flat = result.view(-1);
             using var payload = new PayloadStream(a.Data, source, what);
-            var buf = new byte[Math.Max(item, ChunkBytes / item * item)];
+            int framesPerChunk = (int)Math.Max(1, Math.Min(rows, ChunkBytes / ((long)frame * item)));
+            var f32 = new float[framesPerChunk * frame];
+            var raw = st == ScalarType.Float32 ? null : new byte[f32.Length * item];
             long done = 0;
             while (done < count)
             {
-                int want = (int)Math.Min(buf.Length, (count - done) * item);
-                int got = payload.Read(buf.AsSpan(0, want));
-                if (got != want)
+                int n = (int)Math.Min(f32.Length, count - done);
+                var dst = MemoryMarshal.AsBytes(f32.AsSpan(0, n));
+                var into = raw == null ? dst : raw.AsSpan(0, n * item);
+                int got = payload.Read(into);
+                if (got != into.Length)
                     throw new DataFormatException(source, $"{what}: numpy array of shape {a.ShapeText} {a.DType} needs {count * item} bytes but its data ends after {done * item + got}; the file is truncated or corrupted");
-                long n = got / item;
-                using var scope = NewDisposeScope();
-                using var src = SourceChunk(buf, got, st);
-                flat.narrow(0, done, n).copy_(src);
+                if (raw != null) Convert(raw.AsSpan(0, got), st, f32.AsSpan(0, n));
+                if (!a.Fortran) Scan(f32.AsSpan(0, n), done / frame, frame, seqLen, zeroInf, lengths, ref nan, ref inf);
+                using (var view = flat.narrow(0, done, n)) dst.CopyTo(view.bytes);
                 done += n;
             }
             if (payload.Read(new byte[1]) != 0)
@@ -135,9 +152,18 @@ internal static class NdArrayReader
             {
                 var c = result.permute(Enumerable.Range(0, shape.Length).Reverse().Select(i => (long)i).ToArray()).contiguous();
                 result.Dispose();
-                return c;
+                result = c;
+                // Scan the C-ordered copy chunk-wise through spans over its memory (writes back the zeroed infs).
+                using var cflat = result.view(-1);
+                for (long off = 0; off < count; off += f32.Length)
+                {
+                    int n = (int)Math.Min(f32.Length, count - off);
+                    using var view = cflat.narrow(0, off, n);
+                    var span = MemoryMarshal.Cast<byte, float>(view.bytes);
+                    Scan(span, off / frame, frame, seqLen, zeroInf, lengths, ref nan, ref inf);
+                }
             }
-            return result;
+            return new Scanned(result, nan, inf, lengths);
         }
         catch (IOException e)
         {
@@ -151,22 +177,65 @@ internal static class NdArrayReader
         }
     }
 
-    /// <summary>A tensor holding one chunk of source values (copied from the byte buffer, typed as in the file).</summary>
-    private static Tensor SourceChunk(byte[] buf, int bytes, ScalarType st)
+    /// <summary>Source values to float32. float64 is narrowed with SIMD; the rare other dtypes go element by element.</summary>
+    private static void Convert(ReadOnlySpan<byte> raw, ScalarType st, Span<float> dst)
     {
-        var span = buf.AsSpan(0, bytes);
-        return st switch
+        switch (st)
         {
-            ScalarType.Float64 => torch.tensor(MemoryMarshal.Cast<byte, double>(span).ToArray()),
-            ScalarType.Float32 => torch.tensor(MemoryMarshal.Cast<byte, float>(span).ToArray()),
-            ScalarType.Float16 => torch.tensor(MemoryMarshal.Cast<byte, Half>(span).ToArray().Select(h => (float)h).ToArray()),
-            ScalarType.Int64 => torch.tensor(MemoryMarshal.Cast<byte, long>(span).ToArray()),
-            ScalarType.Int32 => torch.tensor(MemoryMarshal.Cast<byte, int>(span).ToArray()),
-            ScalarType.Int16 => torch.tensor(MemoryMarshal.Cast<byte, short>(span).ToArray()),
-            ScalarType.Int8 => torch.tensor(MemoryMarshal.Cast<byte, sbyte>(span).ToArray()),
-            ScalarType.Byte => torch.tensor(span.ToArray()),
-            _ => torch.tensor(span.ToArray().Select(b => b != 0).ToArray()),
-        };
+            case ScalarType.Float64:
+            {
+                var src = MemoryMarshal.Cast<byte, double>(raw);
+                var vd = MemoryMarshal.Cast<double, Vector<double>>(src);
+                var vf = MemoryMarshal.Cast<float, Vector<float>>(dst);
+                int pairs = Math.Min(vd.Length / 2, vf.Length);
+                for (int i = 0; i < pairs; i++) vf[i] = Vector.Narrow(vd[2 * i], vd[2 * i + 1]);
+                for (int i = pairs * Vector<float>.Count; i < dst.Length; i++) dst[i] = (float)src[i];
+                break;
+            }
+            case ScalarType.Float16: { var s = MemoryMarshal.Cast<byte, Half>(raw); for (int i = 0; i < dst.Length; i++) dst[i] = (float)s[i]; break; }
+            case ScalarType.Int64: { var s = MemoryMarshal.Cast<byte, long>(raw); for (int i = 0; i < dst.Length; i++) dst[i] = s[i]; break; }
+            case ScalarType.Int32: { var s = MemoryMarshal.Cast<byte, int>(raw); for (int i = 0; i < dst.Length; i++) dst[i] = s[i]; break; }
+            case ScalarType.Int16: { var s = MemoryMarshal.Cast<byte, short>(raw); for (int i = 0; i < dst.Length; i++) dst[i] = s[i]; break; }
+            case ScalarType.Int8: { var s = MemoryMarshal.Cast<byte, sbyte>(raw); for (int i = 0; i < dst.Length; i++) dst[i] = s[i]; break; }
+            default: for (int i = 0; i < dst.Length; i++) dst[i] = raw[i]; break; // uint8, bool
+        }
+    }
+
+    /// <summary>One pass over whole frames: NaN and +-inf counts (+-inf zeroed on request) and last non-zero frame per sample.</summary>
+    private static void Scan(Span<float> x, long firstFrame, int frame, long seqLen, bool zeroInf, long[] lengths, ref long nan, ref long inf)
+    {
+        var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
+        var posInf = new Vector<float>(float.PositiveInfinity);
+        long nanV = 0, infV = 0;
+        for (int i = 0; i < vx.Length; i++)
+        {
+            var v = vx[i];
+            var isNum = Vector.Equals(v, v);
+            var isInf = Vector.Equals(Vector.Abs(v), posInf);
+            nanV -= Vector.Sum(Vector.OnesComplement(isNum)); // masks are -1 where true
+            infV -= Vector.Sum(isInf);
+            if (zeroInf && !Vector.EqualsAll(isInf, Vector<int>.Zero)) vx[i] = Vector.ConditionalSelect(isInf, Vector<float>.Zero, v);
+        }
+        for (int i = vx.Length * Vector<float>.Count; i < x.Length; i++)
+        {
+            if (float.IsNaN(x[i])) nanV++;
+            else if (float.IsInfinity(x[i])) { infV++; if (zeroInf) x[i] = 0; }
+        }
+        nan += nanV; inf += infV;
+        int frames = x.Length / frame;
+        for (int f = 0; f < frames; f++)
+        {
+            long g = firstFrame + f, sample = g / seqLen, t = g % seqLen;
+            if (t + 1 > lengths[sample] && AnyNonZero(x.Slice(f * frame, frame))) lengths[sample] = t + 1;
+        }
+    }
+
+    private static bool AnyNonZero(ReadOnlySpan<float> s)
+    {
+        var vs = MemoryMarshal.Cast<float, Vector<float>>(s);
+        foreach (var v in vs) if (!Vector.EqualsAll(v, Vector<float>.Zero)) return true;
+        for (int i = vs.Length * Vector<float>.Count; i < s.Length; i++) if (s[i] != 0) return true;
+        return false;
     }
 
     /// <summary>A small numeric array (labels, lengths) as doubles, flattened in C order.</summary>
@@ -179,27 +248,39 @@ internal static class NdArrayReader
                 _ => throw new DataFormatException(source, $"{what}: object array holds {PickleReader.Describe(o)}, expected numbers"),
             }).ToArray();
         if (a.Count > 100_000_000) throw new DataFormatException(source, $"{what}: {a.Count} values is too many for a label or length array");
-        using var scope = NewDisposeScope();
-        using var t = ToFloat64(a, source, what);
-        return t.data<double>().ToArray();
-    }
-
-    private static Tensor ToFloat64(NdArray a, string source, string what)
-    {
         var st = SourceType(a, source, what);
         int item = a.DType!.ItemSize;
         var bytes = new byte[a.Count * item];
         using (var p = new PayloadStream(a.Data, source, what))
             if (p.Read(bytes) != bytes.Length)
                 throw new DataFormatException(source, $"{what}: numpy array of shape {a.ShapeText} has fewer data bytes than its shape needs; the file is truncated or corrupted");
-        using var src = SourceChunk(bytes, bytes.Length, st);
-        var t = src.to(ScalarType.Float64);
+        ReadOnlySpan<byte> r = bytes;
+        double[] v = st switch
+        {
+            ScalarType.Float64 => MemoryMarshal.Cast<byte, double>(r).ToArray(),
+            ScalarType.Float32 => Array.ConvertAll(MemoryMarshal.Cast<byte, float>(r).ToArray(), x => (double)x),
+            ScalarType.Float16 => Array.ConvertAll(MemoryMarshal.Cast<byte, Half>(r).ToArray(), x => (double)x),
+            ScalarType.Int64 => Array.ConvertAll(MemoryMarshal.Cast<byte, long>(r).ToArray(), x => (double)x),
+            ScalarType.Int32 => Array.ConvertAll(MemoryMarshal.Cast<byte, int>(r).ToArray(), x => (double)x),
+            ScalarType.Int16 => Array.ConvertAll(MemoryMarshal.Cast<byte, short>(r).ToArray(), x => (double)x),
+            ScalarType.Int8 => Array.ConvertAll(MemoryMarshal.Cast<byte, sbyte>(r).ToArray(), x => (double)x),
+            _ => Array.ConvertAll(bytes, x => (double)x),
+        };
         if (a.Fortran && a.Shape.Length > 1)
         {
-            var rev = a.Shape.Reverse().ToArray();
-            return t.view(rev).permute(Enumerable.Range(0, rev.Length).Reverse().Select(i => (long)i).ToArray()).contiguous().view(-1);
+            // Column-major data: element at C index (i0..ik) sits at Fortran offset sum_j i_j * prod_{l<j} n_l.
+            var c = new double[v.Length];
+            var idx = new long[a.Shape.Length];
+            for (long k = 0; k < v.Length; k++)
+            {
+                long rem = k, f = 0, stride = 1;
+                for (int j = a.Shape.Length - 1; j >= 0; j--) { idx[j] = rem % a.Shape[j]; rem /= a.Shape[j]; }
+                for (int j = 0; j < a.Shape.Length; j++) { f += idx[j] * stride; stride *= a.Shape[j]; }
+                c[k] = v[f];
+            }
+            return c;
         }
-        return t;
+        return v;
     }
 
     /// <summary>

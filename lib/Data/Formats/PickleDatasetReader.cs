@@ -111,12 +111,15 @@ internal static class PickleDatasetReader
             for (int m = 0; m < 3; m++)
             {
                 var what = $"split '{split}', key '{ModalityKeys[m]}'";
-                tensors[m] = NdArrayReader.ToFloat32Tensor(arrays[m], path, what);
-                CheckFinite(path, split, ModalityKeys[m], tensors[m], zeroInf: m == (int)Modality.Audio);
+                bool isAudio = m == (int)Modality.Audio;
+                var scan = NdArrayReader.ToFloat32Tensor(arrays[m], path, what, zeroInf: isAudio);
+                tensors[m] = scan.Data;
+                if (scan.NaN > 0) throw new DataFormatException(path, $"{what}: {scan.NaN} NaN values; expected finite features");
+                if (scan.Inf > 0 && !isAudio) throw new DataFormatException(path, $"{what}: {scan.Inf} infinite values; expected finite features (only audio's +-inf is set to 0, as MMSA does)");
                 var lenKey = ModalityKeys[m] + "_lengths";
                 lengths[m] = d.TryGetValue(lenKey, out var lo) && lo != null
                     ? ReadLengths(path, split, lenKey, lo, n, arrays[m].Shape[1])
-                    : LengthsFromFrames(tensors[m]);
+                    : scan.Lengths;
             }
             return new MsaSplit(split, tensors, lengths, labels, ids);
         }
@@ -187,48 +190,5 @@ internal static class PickleDatasetReader
         var bad = System.Array.FindIndex(v, x => double.IsNaN(x) || x < 0 || x > t || x != Math.Round(x));
         if (bad >= 0) throw new DataFormatException(path, $"split '{split}', key '{key}', row {bad}: length {v[bad]} is not an integer in 0..{t}");
         return v.Select(x => (long)x).ToArray();
-    }
-
-    /// <summary>Rows per chunk for whole-tensor checks, so temporaries stay ~16M elements whatever N is.</summary>
-    private static long RowsPerChunk(Tensor x) => Math.Max(1, (16L << 20) / Math.Max(1, x.shape[1] * x.shape[2]));
-
-    /// <summary>
-    /// NaN anywhere is an error. +-inf in audio is set to 0 (MMSA does the same for COVAREP's -inf); elsewhere an error.
-    /// </summary>
-    public static void CheckFinite(string path, string split, string key, Tensor x, bool zeroInf)
-    {
-        long nan = 0, inf = 0, rows = RowsPerChunk(x);
-        for (long r = 0; r < x.shape[0]; r += rows)
-        {
-            using var scope = NewDisposeScope();
-            var c = x.narrow(0, r, Math.Min(rows, x.shape[0] - r));
-            nan += c.isnan().sum().item<long>();
-            var isInf = c.isinf();
-            long ci = isInf.sum().item<long>();
-            if (ci > 0 && zeroInf) c.masked_fill_(isInf, 0);
-            inf += ci;
-        }
-        if (nan > 0) throw new DataFormatException(path, $"split '{split}', key '{key}': {nan} NaN values; expected finite features");
-        if (inf > 0 && !zeroInf) throw new DataFormatException(path, $"split '{split}', key '{key}': {inf} infinite values; expected finite features (only audio's +-inf is set to 0)");
-    }
-
-    /// <summary>
-    /// Valid length per sample when the file has no *_lengths: index of the last frame with any non-zero value,
-    /// plus one (files are zero-padded at the end). L_i = max_t { t+1 : any_d x[i,t,d] != 0 }, 0 for an all-zero sample.
-    /// </summary>
-    public static long[] LengthsFromFrames(Tensor x)
-    {
-        long n = x.shape[0], t = x.shape[1], rows = RowsPerChunk(x);
-        var result = new long[n];
-        using var steps = torch.arange(1, t + 1, dtype: ScalarType.Int64);
-        for (long r = 0; r < n; r += rows)
-        {
-            using var scope = NewDisposeScope();
-            long k = Math.Min(rows, n - r);
-            var nonzero = x.narrow(0, r, k).ne(0).any(2).to(ScalarType.Int64);
-            var last = (nonzero * steps).amax(1);
-            last.data<long>().ToArray().CopyTo(result, r);
-        }
-        return result;
     }
 }
