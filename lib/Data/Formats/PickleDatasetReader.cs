@@ -1,5 +1,8 @@
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
+
+[assembly: InternalsVisibleTo("CorrKD.Kit.Tests")]
 
 namespace CorrKD.Data.Formats;
 
@@ -25,10 +28,10 @@ internal static class PickleDatasetReader
     /// <summary>Sentiment labels may overshoot [-3, 3] by float rounding (e.g. 3.0000002); such values are clamped.</summary>
     public const double SentimentTolerance = 1e-4;
 
-    public static MsaDataset Read(string path, string name)
+    public static MsaDataset Read(string path, string name, long inlineLimit = PickleReader.InlineLimit)
     {
         object? root;
-        try { root = PickleReader.Read(path); }
+        try { root = PickleReader.Read(path, inlineLimit); }
         catch (DataFormatException) { throw; }
         catch (Exception e) when (e is IOException or OverflowException or ArgumentException or InvalidCastException or NullReferenceException or FormatException)
         {

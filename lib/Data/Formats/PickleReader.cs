@@ -74,9 +74,11 @@ internal sealed class PickleReader : IDisposable
     private readonly Dictionary<long, object?> _memo = new();
     private static readonly object Mark = new();
 
-    private PickleReader(string path)
+    private readonly long _inlineLimit;
+
+    private PickleReader(string path, long inlineLimit)
     {
-        _path = path;
+        _path = path; _inlineLimit = inlineLimit;
         _fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         _fileLength = _fs.Length;
     }
@@ -84,9 +86,11 @@ internal sealed class PickleReader : IDisposable
     public void Dispose() => _fs.Dispose();
 
     /// <summary>Parses the whole pickle; large byte strings stay in the file as <see cref="FileSlice"/>.</summary>
-    public static object? Read(string path)
+    /// <param name="inlineLimit">Byte strings up to this size are read; larger ones stay in the file (tests lower it
+    /// to push tiny fixtures through the streaming path).</param>
+    public static object? Read(string path, long inlineLimit = InlineLimit)
     {
-        using var r = new PickleReader(path);
+        using var r = new PickleReader(path, inlineLimit);
         return r.Run();
     }
 
@@ -126,7 +130,7 @@ internal sealed class PickleReader : IDisposable
     /// <summary>A byte string: small ones are read, large ones are skipped and remembered by position.</summary>
     private object ReadPayload(long n, bool utf8Latin1 = false)
     {
-        if (n <= InlineLimit) return ReadBytes(n);
+        if (n <= _inlineLimit) return ReadBytes(n);
         if (n < 0 || Position + n > _fileLength) throw Bad($"truncated pickle: a {n}-byte array payload runs past the end of the {_fileLength}-byte file");
         var slice = new FileSlice(_path, Position, n, utf8Latin1);
         long target = Position + n;
@@ -252,7 +256,7 @@ internal sealed class PickleReader : IDisposable
 
     private object Utf8(long n)
     {
-        var p = ReadPayload(n);
+        var p = n <= 256 ? ReadBytes(n) : ReadPayload(n); // names and keys are always read
         if (p is byte[] b) return Encoding.UTF8.GetString(b);
         return new LargeText((FileSlice)p); // only ever useful as a protocol-2 bytes payload
     }

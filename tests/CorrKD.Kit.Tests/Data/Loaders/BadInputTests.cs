@@ -9,8 +9,11 @@ namespace CorrKD.Tests.Data.Loaders;
 /// Every defect gives one DataFormatException whose message names the file and, where it applies, the split, the
 /// key and what was expected. Each broken fixture (data/tools/make_fixtures.py) differs from good_small.pkl in one place.
 /// </summary>
-public class BadInputTests
+public class BadInputTests : IDisposable
 {
+    private readonly string _dir = Fixtures.TempDir();
+    public void Dispose() => Directory.Delete(_dir, true);
+
     private static DataFormatException Fails(string path, params string[] mustMention)
     {
         var e = Assert.Throws<DataFormatException>(() => DatasetFiles.Load(path).Dispose());
@@ -20,10 +23,9 @@ public class BadInputTests
     }
 
     /// <summary>Bytes of a good pickle, changed by the caller, written to a temp file.</summary>
-    private static string Variant(Func<byte[], byte[]> change, string name)
+    private string Variant(Func<byte[], byte[]> change, string name)
     {
-        var dir = Fixtures.TempDir();
-        var path = Path.Combine(dir, name);
+        var path = Path.Combine(_dir, name);
         File.WriteAllBytes(path, change(File.ReadAllBytes(Fixtures.Broken("good_small.pkl"))));
         return path;
     }
@@ -100,15 +102,10 @@ public class BadInputTests
     public void EmotionIndexOutOfRange_InAKitWrittenMmsaFile()
     {
         // A 2-class emotion data set whose test split claims class 2.
-        var dir = Fixtures.TempDir();
-        try
-        {
-            var path = Path.Combine(dir, "emo.pkl");
-            using (var ds = LoaderTestData.Tiny(TaskKind.Emotion, new[] { "calm", "angry" }, badTestLabel: 2f))
-                MmsaPickleWriter.Write(ds, path);
-            Fails(path, "split 'test'", "key 'classification_labels'", "not a class index in 0..1");
-        }
-        finally { Directory.Delete(dir, true); }
+        var path = Path.Combine(_dir, "emo.pkl");
+        using (var ds = LoaderTestData.Tiny(TaskKind.Emotion, new[] { "calm", "angry" }, badTestLabel: 2f))
+            MmsaPickleWriter.Write(ds, path);
+        Fails(path, "split 'test'", "key 'classification_labels'", "not a class index in 0..1");
     }
 
     [Fact]

@@ -107,3 +107,49 @@ public class PickleLoaderTests
     public void NameFromPath_FollowsTheFileName_AndPrefixesMmsaFolders(string path, string expected) =>
         Assert.Equal(expected, DatasetFiles.NameFromPath(path));
 }
+
+/// <summary>
+/// The streaming path (array bytes left in the file and read chunk-wise into the tensor) is what MOSEI-size files
+/// take; real fixtures are small enough to be read inline. With the inline limit at 0 every array payload, including
+/// protocol 2's Latin-1-as-UTF-8 strings and protocol 5's bytearrays, goes through the streaming path and must give
+/// the very same tensors.
+/// </summary>
+public class StreamingPathTests
+{
+    [Theory]
+    [InlineData("mmsa_aligned.pkl")]
+    [InlineData("mmsa_unaligned.pkl")]
+    [InlineData("mult_mosi.pkl")]
+    [InlineData("mult_iemocap.pkl")]
+    public void EveryPayloadStreamedFromTheFile_GivesTheSameDataSet(string file)
+    {
+        var path = Path.GetFullPath(Fixtures.File(file));
+        using var inline = PickleDatasetReader.Read(path, "a");
+        using var streamed = PickleDatasetReader.Read(path, "b", inlineLimit: 0);
+        foreach (var (x, y) in inline.Splits.Zip(streamed.Splits))
+        {
+            Assert.Equal(x.Labels, y.Labels);
+            Assert.Equal(x.Ids, y.Ids);
+            for (int m = 0; m < 3; m++)
+            {
+                Assert.Equal(x.Lengths[m], y.Lengths[m]);
+                Assert.True(x.Modalities[m].eq(y.Modalities[m]).all().item<bool>(), $"{file} {x.Name} modality {m}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TruncatedInsideAStreamedPayload_SaysTruncated()
+    {
+        var dir = Fixtures.TempDir();
+        try
+        {
+            var bytes = File.ReadAllBytes(Fixtures.File("mmsa_aligned.pkl"));
+            var path = Path.Combine(dir, "cut.pkl");
+            File.WriteAllBytes(path, bytes[..(bytes.Length * 3 / 4)]);
+            var e = Assert.Throws<DataFormatException>(() => PickleDatasetReader.Read(path, "cut", inlineLimit: 0).Dispose());
+            Assert.Contains("truncated", e.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
