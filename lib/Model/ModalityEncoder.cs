@@ -11,7 +11,7 @@ namespace CorrKD.Model;
 /// </summary>
 public sealed class ModalityEncoder : Module<Tensor, Tensor>
 {
-    private readonly Conv1d proj;
+    private readonly TemporalConv proj;
     private readonly Dropout embedDrop;
     private readonly ModuleList<EncoderLayer> layers;
     private readonly LayerNorm finalNorm;
@@ -20,7 +20,7 @@ public sealed class ModalityEncoder : Module<Tensor, Tensor>
     public ModalityEncoder(int inputDim, ModelOptions o) : base(nameof(ModalityEncoder))
     {
         dim = o.HiddenDim;
-        proj = Conv1d(inputDim, o.HiddenDim, o.ConvKernel, padding: (o.ConvKernel - 1) / 2, bias: false);
+        proj = new TemporalConv(inputDim, o.HiddenDim, o.ConvKernel);
         embedDrop = Dropout(o.EmbedDropout);
         layers = new ModuleList<EncoderLayer>(Enumerable.Range(0, o.Layers)
             .Select(_ => new EncoderLayer(o.HiddenDim, o.Heads, o.AttentionDropout, o.ResidualDropout)).ToArray());
@@ -32,7 +32,7 @@ public sealed class ModalityEncoder : Module<Tensor, Tensor>
     /// <returns>(B, T, d)</returns>
     public override Tensor forward(Tensor x)
     {
-        var e = proj.forward(x.transpose(1, 2)).transpose(1, 2) * Math.Sqrt(dim);   // (B, T, d)
+        var e = proj.forward(x) * Math.Sqrt(dim);                                    // (B, T, d)
         e = embedDrop.forward(e + SinusoidalPositions(e.shape[1], dim, e.device));
         foreach (var layer in layers) e = layer.forward(e);
         return finalNorm.forward(e);

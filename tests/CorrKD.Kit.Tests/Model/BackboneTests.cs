@@ -76,3 +76,33 @@ public class BackboneTests
         Assert.Equal(MathF.Cos(2f / 100f), pe[2, 3].item<float>(), 5);
     }
 }
+
+public class TemporalConvTests
+{
+    [Fact]
+    public void MatchesConv1dWithTheSameWeights()
+    {
+        // Conv1d(padding = (k-1)/2, bias = false) written as a sum of shifted projections:
+        // y[:, t] = sum_j x_pad[:, t + j] W[:, :, j]^T. (libtorch's own conv kernel is what TemporalConv avoids.)
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(11);
+        using var tc = new TemporalConv(6, 4, 3);
+        var x = randn(2, 7, 6);
+        var w = tc.parameters().Single();
+        var xp = nn.functional.pad(x, new long[] { 0, 0, 1, 1 });
+        var reference = zeros(2, 7, 4);
+        for (int j = 0; j < 3; j++) reference += xp[.., j..(j + 7), ..].matmul(w[.., .., j].t());
+        Assert.True(tc.forward(x).allclose(reference, rtol: 1e-5, atol: 1e-5));
+        Assert.Equal(new long[] { 4, 6, 3 }, w.shape);   // PyTorch Conv1d layout (out, in, k)
+    }
+
+    [Fact]
+    public void KernelOneIsAPerFrameProjection()
+    {
+        using var scope = NewDisposeScope();
+        using var tc = new TemporalConv(3, 2, 1);
+        var x = randn(1, 4, 3);
+        var w = tc.parameters().Single().squeeze(-1);                      // (2, 3)
+        Assert.True(tc.forward(x).allclose(x.matmul(w.t()), rtol: 1e-6, atol: 1e-6));
+    }
+}
