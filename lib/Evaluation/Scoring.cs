@@ -22,21 +22,16 @@ public static class Scoring
     public static Dictionary<string, double> Score(Tensor logits, float[] labels, LabelScheme scheme, string[] classNames)
     {
         var pred = PredictedClasses(logits);
-        if (scheme.Task == TaskKind.Emotion)
-        {
-            var truth = labels.Select(y => (int)y).ToArray();
-            return EmotionMetricsAdapter.Flat(truth, pred, classNames);
-        }
-        var score = pred.Select(scheme.ScoreOf).ToArray();
-        return scheme.NumClasses == 2
-            ? SentimentMetricsAdapter.Binary(labels, pred)
-            : SentimentMetricsAdapter.Regression(labels, score);
+        var values = scheme.Task == TaskKind.Emotion
+            ? EmotionMetrics.PerEmotion(labels.Select(y => (int)y).ToArray(), pred, classNames).ToMetrics()
+            : SentimentMetrics.FromClasses(labels, pred, scheme.NumClasses);
+        return values.ToDictionary(m => m.Emotion.Length > 0 ? $"{m.Emotion}/{m.Metric}" : m.Metric, m => m.Value);
     }
 
     /// <summary>The metric model selection and the paper's tables use.</summary>
-    public static string HeadlineName(LabelScheme scheme) => scheme.Task == TaskKind.Emotion ? "f1_avg" : "f1_non0";
+    public static string HeadlineName(LabelScheme scheme) => scheme.Task == TaskKind.Emotion ? Headline.EmotionAverage : Headline.Sentiment;
 
-    public static double Headline(Dictionary<string, double> metrics, LabelScheme scheme) => metrics[HeadlineName(scheme)];
+    public static double HeadlineOf(Dictionary<string, double> metrics, LabelScheme scheme) => metrics[HeadlineName(scheme)];
 
     /// <summary>Mean cross-entropy of logits against the scheme's class targets.</summary>
     public static double CrossEntropy(Tensor logits, float[] labels, LabelScheme scheme)

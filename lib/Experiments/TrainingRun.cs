@@ -106,13 +106,15 @@ public static class TrainingRun
         ITrainingObjective objective;
         CorrKDBackbone? teacher = null;
         double? teacherComplete = null;
+        var notes = new List<string>();
         if (kind == TeacherKind) objective = new TeacherObjective(model, data, scheme, device, train.EvalBatchSize);
         else
         {
             var tcfg = KitConfig.Parse(teacherFolder!.ReadJson("config.json").ToJsonString(), teacherFolder.File("config.json"));
             teacher = LoadModel(teacherFolder, data, tcfg, device);
             var distill = DistillationObjective.ForVariant(r.Variant, cfg.Distillation, scheme.NumClasses, cfg.Model.JointDim);
-            foreach (var m in distill.Modules) m.to(device);
+            distill.to(device);
+            foreach (var note in distill.Notes) { log.WriteLine($"note: {note}"); notes.Add(note); }
             objective = new StudentObjective(model, teacher, distill, cfg.Missing, data, scheme, device, train.EvalBatchSize);
             teacherComplete = TryReadCompleteHeadline(teacherFolder);
         }
@@ -131,7 +133,7 @@ public static class TrainingRun
         var metrics = new JsonObject
         {
             ["best_epoch"] = result.BestEpoch, ["epochs_run"] = result.History.Count, ["seconds_per_epoch"] = secondsPerEpoch,
-            ["headline_metric"] = Scoring.HeadlineName(scheme), ["teacher_complete_headline"] = teacherComplete,
+            ["headline_metric"] = Scoring.HeadlineName(scheme), ["notes"] = new JsonArray(notes.Select(n => (JsonNode?)n).ToArray()), ["teacher_complete_headline"] = teacherComplete,
             ["test"] = new JsonObject(test.Select(c => KeyValuePair.Create($"{c.Protocol}/{c.Condition}",
                 (JsonNode?)new JsonObject(c.Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(double.IsFinite(kv.Value) ? kv.Value : (double?)null))))))),
         };

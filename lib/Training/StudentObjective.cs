@@ -40,7 +40,7 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
         teacherLogits = z; teacherJoint = h;
     }
 
-    public IReadOnlyList<nn.Module> Modules => new nn.Module[] { student }.Concat(objective.Modules).ToList();
+    public IReadOnlyList<nn.Module> Modules => new nn.Module[] { student, objective };
     public int TrainCount => data.Train.Count;
 
     public (Tensor Loss, IReadOnlyDictionary<string, Tensor> Terms) Loss(long[] batch, Generator generator)
@@ -62,7 +62,7 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
                                                 Loss: Scoring.CrossEntropy(logits[s], data.Valid.Labels, scheme))).ToList();
         foreach (var t in logits.Values) t.Dispose();
         var metrics = per[0].Metrics.Keys.ToDictionary(k => k, k => per.Average(p => p.Metrics[k]));
-        return new ValidationScores(per.Average(p => p.Loss), Scoring.Headline(metrics, scheme), metrics);
+        return new ValidationScores(per.Average(p => p.Loss), Scoring.HeadlineOf(metrics, scheme), metrics);
     }
 
     public void Dispose() { targets.Dispose(); teacherJoint.Dispose(); teacherLogits.Dispose(); }

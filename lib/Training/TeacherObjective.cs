@@ -42,6 +42,6 @@ public sealed class TeacherObjective : ITrainingObjective
         using var scope = NewDisposeScope();
         var (logits, _) = Predictor.Complete(model, data.Valid, evalBatch, device);
         var metrics = Scoring.Score(logits, data.Valid.Labels, scheme, data.ClassNames);
-        return new ValidationScores(Scoring.CrossEntropy(logits, data.Valid.Labels, scheme), Scoring.Headline(metrics, scheme), metrics);
+        return new ValidationScores(Scoring.CrossEntropy(logits, data.Valid.Labels, scheme), Scoring.HeadlineOf(metrics, scheme), metrics);
     }
 }

@@ -1,20 +1,3 @@
 // TEMPORARY: replaced by helper branches at merge.
-namespace CorrKD.Distillation { public sealed record DistillationOptions { } }
-namespace CorrKD.Data.Missing { public sealed record RandomMissingOptions { } }
-namespace CorrKD.Data.Missing { public static class MissingModality { public static TorchSharp.torch.Tensor[] DropFrames(TorchSharp.torch.Tensor[] mods, long seed, string split, long[] sampleIndex, double rate, IReadOnlyList<CorrKD.Data.Modality>? which = null) => throw new NotImplementedException(); } }
-namespace CorrKD.Evaluation.Metrics {
-  public static class EmotionMetricsAdapter { public static Dictionary<string,double> Flat(int[] t, int[] p, string[] c) => throw new NotImplementedException(); }
-  public static class SentimentMetricsAdapter { public static Dictionary<string,double> Binary(float[] t, int[] p) => throw new NotImplementedException(); public static Dictionary<string,double> Regression(float[] t, float[] p) => throw new NotImplementedException(); }
-}
-namespace CorrKD.Data.Synthetic { public static class SyntheticCatalog { public static IReadOnlyList<string> Names => new string[0]; public static bool IsKnown(string n) => false; public static CorrKD.Data.MsaDataset Generate(string name, int dataSeed = 0) => throw new NotImplementedException(); } }
 namespace CorrKD.Data.Formats { public static class DatasetFiles { public static CorrKD.Data.MsaDataset Load(string path, string? nameOverride = null) => throw new NotImplementedException(); } 
   public static class MmsaPickleWriter { public static void Write(CorrKD.Data.MsaDataset ds, string path) => throw new NotImplementedException(); } }
-namespace CorrKD.Reporting { public sealed record ResultRow(string Dataset, string Variant, int Seed, string Protocol, string Condition, string Emotion, string Metric, double Value);
-  public static class ResultsCsv { public static void Write(string path, IEnumerable<ResultRow> rows) => throw new NotImplementedException(); public static List<ResultRow> Read(string path) => throw new NotImplementedException(); } }
-namespace CorrKD.Distillation {
-  public sealed class DistillationLosses { public TorchSharp.torch.Tensor Total = null!; public IReadOnlyDictionary<string, TorchSharp.torch.Tensor> Terms = null!; }
-  public sealed class DistillationObjective { public IReadOnlyList<TorchSharp.torch.nn.Module> Modules = null!; public static DistillationObjective ForVariant(string name, DistillationOptions o, int k, int hd) => throw new NotImplementedException();
-    public DistillationLosses Compute(TorchSharp.torch.Tensor hS, TorchSharp.torch.Tensor zS, TorchSharp.torch.Tensor hT, TorchSharp.torch.Tensor zT, TorchSharp.torch.Tensor y, TorchSharp.torch.Generator g) => throw new NotImplementedException(); }
-  public static class DistillationVariants { public static IReadOnlyList<string> Names => new string[0]; }
-}
-namespace CorrKD.Data.Missing { public sealed class RandomMissingSampler { public RandomMissingSampler(RandomMissingOptions o) {} public TorchSharp.torch.Tensor[] Apply(TorchSharp.torch.Tensor[] mods, TorchSharp.torch.Generator g) => throw new NotImplementedException(); } }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CorrKD.Data;
+using CorrKD.Evaluation;
 using CorrKD.Model;
 using CorrKD.Training;
 using TorchSharp;

@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using CorrKD.Reporting;
+using CorrKD.Training;
+
+namespace CorrKD.Experiments;
+
+/// <summary>
+/// Runs a <see cref="GridSpec"/> into a grid folder:
+/// GRID/grid.json, GRID/configs/SETTING-FAMILY.json, GRID/runs/SETTING/DATASET@DATASEED/sSEED/{teacher,VARIANT}/.
+/// Resumable: a cell whose results.csv exists is skipped; a cell with a checkpoint but no results continues
+/// from it. Shardable: shard i of N takes every N-th teacher group (groups, not single runs, so a teacher and
+/// its students always share a machine); shards write disjoint folders and are merged by reading every
+/// results.csv under the grid (see <see cref="CollectResults"/>).
+/// </summary>
+public static class GridRunner
+{
+    public sealed record Shard(int Index, int Count)
+    {
+        public static Shard All => new(1, 1);
+        public static Shard Parse(string s)
+        {
+            var p = s.Split('/');
+            if (p.Length != 2 || !int.TryParse(p[0], out var i) || !int.TryParse(p[1], out var n) || n < 1 || i < 1 || i > n)
+                throw new ArgumentException($"--shard must look like i/N with 1 <= i <= N, got '{s}'");
+            return new(i, n);
+        }
+        public bool Takes(int groupIndex) => groupIndex % Count == Index - 1;
+    }
+
+    public sealed record CellStatus(string Key, string Folder, bool Skipped, RunSummary? Summary);
+
+    /// <summary>Creates the grid folder (or checks an existing one holds the same grid) and runs this shard's cells.</summary>
+    public static List<CellStatus> Run(GridSpec spec, string gridDir, Shard shard, int threads = 0, string device = "auto",
+        IProgress<TrainProgress>? progress = null, TextWriter? log = null)
+    {
+        log ??= TextWriter.Null;
+        Directory.CreateDirectory(gridDir);
+        var specFile = Path.Combine(gridDir, "grid.json");
+        var json = spec.ToJson();
+        if (File.Exists(specFile))
+        {
+            if (File.ReadAllText(specFile) != json)
+                throw new InvalidOperationException($"{gridDir} holds a different grid (grid.json differs); use a new folder for a new grid");
+        }
+        else IO.AtomicFile.WriteAllText(specFile, json);
+
+        var groups = spec.Groups();
+        var mine = groups.Where((g, i) => shard.Takes(i)).ToList();
+        int cellsTotal = mine.Sum(g => 1 + VariantsOf(spec, g).Length), cellNo = 0;
+        var statuses = new List<CellStatus>();
+        foreach (var g in mine)
+        {
+            var cfg = GridSpec.ConfigFor(g.Setting, g.Dataset);
+            var cfgPath = Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{cfg.Family}.json");
+            if (!File.Exists(cfgPath)) IO.AtomicFile.WriteAllText(cfgPath, cfg.ToJson());
+            var groupDir = Path.Combine(gridDir, "runs", g.Key);
+            var teacherDir = Path.Combine(groupDir, "teacher");
+            var baseReq = new RunRequest
+            {
+                Dataset = g.Dataset, DataSeed = g.DataSeed, Seed = g.Seed, Epochs = spec.Epochs, Threads = threads, Device = device,
+                ConfigPath = cfgPath, EvaluateIntra = spec.EvaluateIntra,
+            };
+            statuses.Add(RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/teacher", teacherDir,
+                r => TrainingRun.Teacher(r, progress, log), baseReq, log));
+            foreach (var v in VariantsOf(spec, g))
+                statuses.Add(RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/{v}", Path.Combine(groupDir, v),
+                    r => TrainingRun.Student(r, progress, log), baseReq with { Variant = v, TeacherRun = teacherDir }, log));
+        }
+        return statuses;
+    }
+
+    private static string[] VariantsOf(GridSpec spec, GridSpec.Group g) => g.Setting.Variants ?? spec.Variants;
+
+    private static CellStatus RunCell(string label, string dir, Func<RunRequest, RunSummary> run, RunRequest req, TextWriter log)
+    {
+        if (File.Exists(Path.Combine(dir, "results.csv")))
+        {
+            log.WriteLine($"{label}: done earlier, skipped");
+            return new CellStatus(label, dir, true, null);
+        }
+        bool resume = File.Exists(Path.Combine(dir, "run.json"));
+        log.WriteLine($"{label}: {(resume ? "resuming" : "starting")}");
+        var summary = run(resume ? req with { Resume = dir } : req with { Out = dir });
+        return new CellStatus(label, dir, false, summary);
+    }
+
+    /// <summary>Every results.csv under the given folders (grids or single runs), merged; the grid's setting
+    /// name prefixes the variant ("tau2:kd") unless it is "default".</summary>
+    public static List<ResultRow> CollectResults(IEnumerable<string> folders)
+    {
+        var rows = new List<ResultRow>();
+        foreach (var folder in folders)
+        {
+            if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder not found: {folder}");
+            foreach (var f in Directory.EnumerateFiles(folder, "results.csv", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var setting = SettingOf(folder, f);
+                foreach (var r in ResultsCsv.Read(f))
+                    rows.Add(setting is null or "default" ? r : r with { Variant = $"{setting}:{r.Variant}" });
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>The setting name of a results file inside a grid (GRID/runs/SETTING/...), else null.</summary>
+    private static string? SettingOf(string root, string resultsFile)
+    {
+        var rel = Path.GetRelativePath(root, resultsFile).Split(Path.DirectorySeparatorChar);
+        int i = Array.IndexOf(rel, "runs");
+        return i >= 0 && rel.Length > i + 4 ? rel[i + 1] : null;
+    }
+}

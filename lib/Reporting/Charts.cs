@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using Microsoft.FSharp.Core;
+using Plotly.NET;
+
+namespace CorrKD.Reporting;
+
+/// <summary>
+/// Plotly.NET charts of seed-aggregated results. Every builder returns the GenericChart (a notebook displays it);
+/// <see cref="Save"/> writes offline HTML with plotly.js embedded (a CDN page is blank without network), and
+/// <see cref="ToPng"/> screenshots it with headless chromium when installed. Proportion metrics are shown in %.
+/// </summary>
+public static class Charts
+{
+    static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+    static FSharpOption<T> Some<T>(T v) => FSharpOption<T>.Some(v);
+    static double Scale(string metric) => Tables.IsProportion(metric) ? 100 : 1;
+    static string Unit(string metric) => Tables.IsProportion(metric) ? $"{metric} (%)" : metric;
+    static string Rgba(int i, double alpha)
+    {
+        var hex = Palette[i % Palette.Length];
+        int r = Convert.ToInt32(hex[1..3], 16), g = Convert.ToInt32(hex[3..5], 16), b = Convert.ToInt32(hex[5..7], 16);
+        return $"rgba({r},{g},{b},{alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+    }
+
+    static DynamicObj.DynamicObj Obj(params (string Key, object? Value)[] props)
+    {
+        var o = new DynamicObj.DynamicObj();
+        foreach (var (k, v) in props) if (v is not null) o.SetProperty(k, v);
+        return o;
+    }
+
+    static GenericChart Trace(string type, params (string Key, object? Value)[] props)
+    {
+        var t = new Trace2D(type);
+        foreach (var (k, v) in props) if (v is not null) t.SetProperty(k, v);
+        return GenericChart.ofTraceObject(true, t);
+    }
+
+    /// <summary>NaN (missing cell) becomes JSON null so plotly leaves a gap.</summary>
+    static double?[] Js(IEnumerable<double> v) => v.Select(x => double.IsNaN(x) ? (double?)null : x).ToArray();
+
+    static GenericChart Style(GenericChart c, string title, string xTitle, string yTitle, params (string Key, object? Value)[] extra)
+    {
+        var layout = new Layout();
+        layout.SetProperty("title", Obj(("text", title), ("font", Obj(("size", 15)))));
+        layout.SetProperty("xaxis", Obj(("title", Obj(("text", xTitle))), ("automargin", true)));
+        layout.SetProperty("yaxis", Obj(("title", Obj(("text", yTitle))), ("automargin", true)));
+        layout.SetProperty("width", 900);
+        layout.SetProperty("height", 600);
+        foreach (var (k, v) in extra) if (v is not null) layout.SetProperty(k, v);
+        return GenericChart.addLayout(layout, c);
+    }
+
+    static string Hex(int i) => Palette[i % Palette.Length];
+
+    /// <summary>
+    /// Metric vs intra-modality missing rate: one line per variant (mean over seeds) with a shaded mean ± sd band
+    /// (a closed polygon upper → lower, filled, no legend entry of its own).
+    /// </summary>
+    public static GenericChart IntraCurve(IReadOnlyList<AggregateRow> agg, string dataset, string metric = Tables.SentimentHeadline,
+        string emotion = "", IReadOnlyList<string>? variants = null)
+    {
+        var sel = agg.Where(a => a.Dataset == dataset && a.Protocol == Protocols.Intra && a.Metric == metric && a.Emotion == emotion).ToList();
+        var names = variants ?? sel.Select(a => a.Variant).Distinct().ToList();
+        double s = Scale(metric);
+        var traces = new List<GenericChart>();
+        for (int i = 0; i < names.Count; i++)
+        {
+            var v = names[i];
+            var pts = sel.Where(a => a.Variant == v)
+                .Select(a => (Rate: double.Parse(a.Condition, System.Globalization.CultureInfo.InvariantCulture), Mean: a.Mean * s, Sd: double.IsNaN(a.Std) ? 0 : a.Std * s))
+                .OrderBy(p => p.Rate).ToArray();
+            traces.Add(Trace("scatter", ("x", pts.Select(p => p.Rate).Concat(pts.Reverse().Select(p => p.Rate)).ToArray()),
+                ("y", pts.Select(p => p.Mean + p.Sd).Concat(pts.Reverse().Select(p => p.Mean - p.Sd)).ToArray()),
+                ("mode", "lines"), ("fill", "toself"), ("fillcolor", Rgba(i, 0.18)), ("line", Obj(("width", 0))),
+                ("hoverinfo", "skip"), ("showlegend", false), ("legendgroup", v)));
+            traces.Add(Trace("scatter", ("x", pts.Select(p => p.Rate).ToArray()), ("y", pts.Select(p => p.Mean).ToArray()),
+                ("mode", "lines+markers"), ("name", v), ("legendgroup", v), ("line", Obj(("color", Hex(i)), ("width", 2))),
+                ("marker", Obj(("color", Hex(i))))));
+        }
+        return Style(Chart.combine(traces), $"{dataset}: {metric}{(emotion.Length > 0 ? " (" + emotion + ")" : "")} vs intra-modality missing rate (band: mean ± sd over seeds)",
+            "missing rate", Unit(metric));
+    }
+
+    /// <summary>Grouped bars per inter-modality condition ({l} … Avg, {l,a,v}), one bar series per variant, sd error bars.</summary>
+    public static GenericChart ConditionBars(IReadOnlyList<AggregateRow> agg, string dataset, string metric = Tables.SentimentHeadline,
+        string emotion = "", IReadOnlyList<string>? variants = null)
+    {
+        var sel = agg.Where(a => a.Dataset == dataset && a.Protocol == Protocols.Inter && a.Metric == metric && a.Emotion == emotion).ToList();
+        var names = variants ?? sel.Select(a => a.Variant).Distinct().ToList();
+        var conds = Tables.InterConditions.Where(c => sel.Any(a => a.Condition == c)).ToList();
+        double s = Scale(metric);
+        var traces = names.Select((v, i) =>
+        {
+            var cells = conds.Select(c => sel.FirstOrDefault(a => a.Variant == v && a.Condition == c)).ToList();
+            return Trace("bar", ("x", conds.Select(ConditionLabel).ToArray()), ("y", Js(cells.Select(a => a is null ? double.NaN : a.Mean * s))),
+                ("name", v), ("marker", Obj(("color", Hex(i)))),
+                ("error_y", Obj(("type", "data"), ("visible", true), ("array", Js(cells.Select(a => a is null ? double.NaN : double.IsNaN(a.Std) ? 0 : a.Std * s))))));
+        }).ToList();
+        return Style(Chart.combine(traces), $"{dataset}: {metric}{(emotion.Length > 0 ? " (" + emotion + ")" : "")} per available modality set (mean ± sd over seeds)",
+            "available modalities", Unit(metric), ("barmode", "group"));
+    }
+
+    /// <summary>
+    /// Ablation bars: each variant's inter "avg" (mean ± sd); with published rows, the published MOSI ablation
+    /// averages as a second, grey series labelled "published MOSI (real data)".
+    /// </summary>
+    public static GenericChart AblationBars(IReadOnlyList<AggregateRow> agg, string dataset, string metric = Tables.SentimentHeadline,
+        IReadOnlyList<PublishedRow>? published = null, IReadOnlyList<string>? variants = null)
+    {
+        var sel = agg.Where(a => a.Dataset == dataset && a.Protocol == Protocols.Inter && a.Condition == Protocols.Average
+                                 && a.Metric == metric && a.Emotion == "").ToList();
+        var names = variants ?? sel.Select(a => a.Variant).Distinct().ToList();
+        double s = Scale(metric);
+        var cells = names.Select(v => sel.FirstOrDefault(a => a.Variant == v)).ToList();
+        var charts = new List<GenericChart>
+        {
+            Trace("bar", ("x", names.ToArray()), ("y", Js(cells.Select(a => a is null ? double.NaN : a.Mean * s))),
+                ("name", "this kit (mean ± sd)"), ("marker", Obj(("color", Hex(0)))),
+                ("error_y", Obj(("type", "data"), ("visible", true), ("array", Js(cells.Select(a => a is null ? double.NaN : double.IsNaN(a.Std) ? 0 : a.Std * s)))))),
+        };
+        var pub = (published ?? []).Where(p => p.Dataset == "MOSI-ablation" && p.Condition == Protocols.Average).ToList();
+        if (pub.Count > 0)
+            charts.Add(Trace("bar", ("x", names.ToArray()),
+                ("y", Js(names.Select(v => Tables.AblationPublishedNames.TryGetValue(v, out var m) && pub.FirstOrDefault(p => p.Model == m) is { } pr ? pr.F1Percent : double.NaN))),
+                ("name", "published MOSI (real data)"), ("marker", Obj(("color", "#bbbbbb")))));
+        return Style(Chart.combine(charts), $"{dataset}: ablation, {metric} averaged over the six incomplete sets", "variant", Unit(metric), ("barmode", "group"));
+    }
+
+    /// <summary>Forest plot: per setting, the paired mean difference A − B with its 95% CI, and a dashed zero line.</summary>
+    public static GenericChart Forest(IReadOnlyList<PairedComparison> comparisons)
+    {
+        var labels = comparisons.Select(c => $"{c.Setting} ({c.VariantA} − {c.VariantB})").ToArray();
+        var sc = comparisons.Select(c => Scale(c.Metric)).ToArray();
+        var mean = comparisons.Select((c, i) => c.Result.MeanDiff * sc[i]).ToArray();
+        var point = Trace("scatter", ("x", mean), ("y", labels), ("mode", "markers"), ("name", "mean difference, 95% CI"),
+            ("marker", Obj(("color", Hex(0)), ("size", 10), ("symbol", "square"))),
+            ("error_x", Obj(("type", "data"), ("symmetric", false), ("visible", true),
+                ("array", comparisons.Select((c, i) => c.Result.CiHigh * sc[i] - mean[i]).ToArray()),
+                ("arrayminus", comparisons.Select((c, i) => mean[i] - c.Result.CiLow * sc[i]).ToArray()))));
+        var zero = Obj(("type", "line"), ("x0", 0), ("x1", 0), ("y0", 0), ("y1", 1), ("yref", "paper"), ("xref", "x"),
+            ("line", Obj(("color", "#555555"), ("dash", "dash"), ("width", 1.5))));
+        var metric = string.Join(", ", comparisons.Select(c => c.Metric).Distinct());
+        return Style(point, $"Paired differences over seeds ({metric})",
+            comparisons.All(c => Tables.IsProportion(c.Metric)) ? "difference (percentage points)" : "difference", "",
+            ("shapes", new[] { zero }), ("showlegend", false),
+            ("yaxis", Obj(("autorange", "reversed"), ("automargin", true))));
+    }
+
+    static string ConditionLabel(string c) => c switch
+    {
+        "avg" => "Avg",
+        _ => "{" + string.Join(",", c.ToCharArray()) + "}",
+    };
+
+    /// <summary>
+    /// Writes the chart as a standalone HTML page with the full plotly.js embedded (works offline), atomically.
+    /// </summary>
+    public static string Save(GenericChart chart, string htmlPath)
+    {
+        var full = Path.GetFullPath(htmlPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var withJs = GenericChart.addDisplayOptions(DisplayOptions.init(null, Some("UTF-8"), null, null, null, null, Some(PlotlyJSReference.Full)), chart);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileNameWithoutExtension(full)}.{Guid.NewGuid():N}.tmp.html");
+        try
+        {
+            Chart.saveHtml(tmp, Some(false)).Invoke(withJs);
+            // Plotly.NET puts <meta charset> after the 3.6 MB inline plotly.js, beyond the 1 KB a browser scans, so
+            // non-ASCII text (plotly's U+2212 minus ticks, "±") showed as mojibake: declare UTF-8 up front.
+            var text = File.ReadAllText(tmp);
+            int head = text.IndexOf("<head>", StringComparison.OrdinalIgnoreCase);
+            text = head >= 0 ? text.Insert(head + "<head>".Length, "<meta charset=\"utf-8\">") : text;
+            File.WriteAllText(tmp, text, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: head < 0));
+            File.Move(tmp, full, overwrite: true);
+        }
+        finally { if (File.Exists(tmp)) File.Delete(tmp); }
+        return full;
+    }
+
+    /// <summary>
+    /// Renders a saved chart HTML to PNG with headless chromium (900×600). Returns false when chromium is absent;
+    /// throws when chromium runs but produces no image. Uses a throwaway profile folder and no network services.
+    /// </summary>
+    public static bool ToPng(string htmlPath, string pngPath, string chromiumPath = "/usr/bin/chromium", int timeoutMs = 60_000)
+    {
+        if (!File.Exists(chromiumPath)) return false;
+        var html = Path.GetFullPath(htmlPath);
+        if (!File.Exists(html)) throw new FileNotFoundException($"chart HTML not found: {html}", html);
+        var png = Path.GetFullPath(pngPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(png)!);
+        var profile = Directory.CreateTempSubdirectory("corrkd-chromium-");
+        try
+        {
+            var psi = new ProcessStartInfo(chromiumPath) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,600",
+                         "--virtual-time-budget=5000", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                         $"--user-data-dir={profile.FullName}", $"--screenshot={png}", new Uri(html).AbsoluteUri })
+                psi.ArgumentList.Add(a);
+            if (File.Exists(png)) File.Delete(png);
+            using var p = Process.Start(psi)!;
+            var errTask = p.StandardError.ReadToEndAsync();
+            _ = p.StandardOutput.ReadToEndAsync();
+            if (!p.WaitForExit(timeoutMs))
+            {
+                p.Kill(entireProcessTree: true);
+                throw new TimeoutException($"chromium did not finish rendering {html} within {timeoutMs} ms");
+            }
+            if (!File.Exists(png))
+                throw new InvalidOperationException($"chromium exited with {p.ExitCode} but wrote no {png}: {errTask.Result}");
+            return true;
+        }
+        finally
+        {
+            try { profile.Delete(recursive: true); } catch (IOException) { }
+        }
+    }
+}
