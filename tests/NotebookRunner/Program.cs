@@ -133,6 +133,8 @@ public static class Program
         }
         foreach (var e in result.Events)
         {
+            if (Environment.GetEnvironmentVariable("CORRKD_RUNNER_TRACE") == "1")
+                Console.Error.WriteLine($"  event {e.GetType().Name} {(e as DisplayEvent)?.ValueId}");
             switch (e)
             {
                 case StandardOutputValueProduced o: stdout.Append(PlainText(o)); break;
