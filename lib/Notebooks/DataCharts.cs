@@ -24,7 +24,8 @@ public static class DataCharts
     {
         if (index < 0 || index >= split.Count) throw new ArgumentException($"sample index {index} outside split '{split.Name}' (N={split.Count})", nameof(index));
         using var scope = NewDisposeScope();
-        var one = split.Modalities.Select(x => x.narrow(0, index, 1)).ToArray();                     // [l,a,v] each (1, T, d)
+        // [l,a,v] each (1, T', d): the valid frames plus two padding frames, so the picture shows the sample, not the padding.
+        var one = split.Modalities.Select((x, m) => x.narrow(0, index, 1).narrow(1, 0, Math.Min(x.shape[1], split.Lengths[m][index] + 2))).ToArray();
         var zeroed = MissingModality.ApplyAvailability(one, available);
         var dropped = MissingModality.DropFrames(one, maskSeed, split.Name, new long[] { index }, rate);
         string r = rate.ToString("0.##", CultureInfo.InvariantCulture);
