@@ -121,7 +121,7 @@ public static class Trainer
             foreach (var (k, v) in val.Metrics) row["valid_" + k] = v;
             history.Add(row);
             progress?.Report(new TrainProgress(stage, epoch, o.Epochs, batches, batches, lossSum / n,
-                $"valid loss {val.Loss:F4} headline {val.Headline:F2}{(improved ? " *" : "")}"));
+                $"valid loss {val.Loss:F4} headline {100 * val.Headline:F2}{(improved ? " *" : "")}", EpochDone: true));
 
             if (checkpointDir != null)
             {
