@@ -108,6 +108,20 @@ public static class NotebookSetup
             $"no {RootMarker} found at or above {from}; open the notebook from the repository's notebooks/ folder or set {RootVariable}");
     }
 
+    /// <summary>
+    /// Where a notebook writes a run: a fresh temporary folder in smoke mode (tests leave nothing behind), else a new
+    /// runs/notebook-NAME-TIMESTAMP folder under the repository root (never an existing one).
+    /// </summary>
+    public static string OutputFolder(string name, bool smoke)
+    {
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
+        var path = smoke
+            ? Path.Combine(Path.GetTempPath(), $"corrkd-smoke-{name}-{Guid.NewGuid():N}")
+            : Path.Combine(RepoRoot(), "runs", $"notebook-{name}-{stamp}");
+        for (int k = 2; Directory.Exists(path); k++) path = Path.Combine(RepoRoot(), "runs", $"notebook-{name}-{stamp}-{k}");
+        return path;
+    }
+
     /// <summary>A path under the repository root, e.g. Path("data", "fixtures").</summary>
     public static string InRepo(params string[] parts) => Path.Combine(new[] { RepoRoot() }.Concat(parts).ToArray());
 }
