@@ -49,4 +49,19 @@ public static class TrainingCharts
             ("shapes", shapes));
         return GenericChart.addLayout(layout, GenericChart.combine(traces));
     }
+
+    /// <summary>
+    /// The per-term training losses a student logs each epoch (train_task, train_scd, train_cpd, train_rcd, train_kl:
+    /// unweighted term values averaged over the epoch), one line per term that is present and not all zero.
+    /// </summary>
+    public static GenericChart Terms(string runFolder, string title)
+    {
+        var h = ReadHistory(runFolder);
+        var terms = h.Keys.Where(k => k.StartsWith("train_") && k is not ("train_loss" or "train_total") && h[k].Any(v => v != 0 && !double.IsNaN(v))).ToList();
+        var traces = terms.Select(k => Plot.Trace("scatter", ("x", h["epoch"]), ("y", h[k]), ("mode", "lines+markers"), ("name", k["train_".Length..]))).ToList();
+        if (traces.Count == 0) throw new InvalidOperationException($"{runFolder}: history.csv has no per-term columns (train_*): not a student run?");
+        var layout = Plot.Layout(title, 850, 420,
+            ("xaxis", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis", Plot.Obj(("title", Plot.Obj(("text", "term value (epoch mean)"))))));
+        return GenericChart.addLayout(layout, GenericChart.combine(traces));
+    }
 }
