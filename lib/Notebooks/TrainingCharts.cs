@@ -1,0 +1,67 @@
+using System.Globalization;
+using Plotly.NET;
+
+namespace CorrKD.Notebooks;
+
+/// <summary>Training curves from a run folder's history.csv (one row per epoch, written by the Trainer).</summary>
+public static class TrainingCharts
+{
+    /// <summary>history.csv as columns by name (epoch, train_loss, valid_loss, valid_headline, lr, seconds, ...).</summary>
+    public static Dictionary<string, double[]> ReadHistory(string runFolder)
+    {
+        var path = Path.Combine(runFolder, "history.csv");
+        if (!File.Exists(path)) throw new FileNotFoundException($"no history.csv in {runFolder}: not a finished training run", path);
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        var header = lines[0].Split(',');
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
+        return header.Select((h, j) => (h, j)).ToDictionary(p => p.h, p => rows.Select(r =>
+            p.j < r.Length && double.TryParse(r[p.j], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN).ToArray());
+    }
+
+    /// <summary>
+    /// Two panels per run: losses (train, valid) and the validation headline metric (in %), against epochs, with
+    /// the selected epoch marked. Selection is by validation loss or headline, as the run's config says.
+    /// </summary>
+    public static GenericChart History(string runFolder, string title, int? bestEpoch = null)
+    {
+        var h = ReadHistory(runFolder);
+        var epoch = h["epoch"];
+        var traces = new List<GenericChart>
+        {
+            Plot.Trace("scatter", ("x", epoch), ("y", h["train_loss"]), ("mode", "lines+markers"), ("name", "train loss"),
+                ("line", Plot.Obj(("color", "#1f77b4")))),
+            Plot.Trace("scatter", ("x", epoch), ("y", h["valid_loss"]), ("mode", "lines+markers"), ("name", "valid loss"),
+                ("line", Plot.Obj(("color", "#ff7f0e")))),
+            Plot.Trace("scatter", ("x", epoch), ("y", h["valid_headline"].Select(v => 100 * v).ToArray()), ("mode", "lines+markers"),
+                ("name", "valid headline (%)"), ("xaxis", "x2"), ("yaxis", "y2"), ("line", Plot.Obj(("color", "#2ca02c")))),
+        };
+        var shapes = bestEpoch is int b
+            ? new object[]
+            {
+                Plot.Obj(("type", "line"), ("x0", b), ("x1", b), ("yref", "y domain"), ("y0", 0), ("y1", 1), ("line", Plot.Obj(("dash", "dot"), ("color", "grey")))),
+                Plot.Obj(("type", "line"), ("x0", b), ("x1", b), ("xref", "x2"), ("yref", "y2 domain"), ("y0", 0), ("y1", 1), ("line", Plot.Obj(("dash", "dot"), ("color", "grey")))),
+            }
+            : Array.Empty<object>();
+        var layout = Plot.Layout(title + (bestEpoch is int e ? $" (selected epoch {e}, dotted)" : ""), 950, 420,
+            ("grid", Plot.Obj(("rows", 1), ("columns", 2), ("pattern", "independent"))),
+            ("xaxis", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis", Plot.Obj(("title", Plot.Obj(("text", "loss"))))),
+            ("xaxis2", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis2", Plot.Obj(("title", Plot.Obj(("text", "headline (%)"))))),
+            ("shapes", shapes));
+        return GenericChart.addLayout(layout, GenericChart.combine(traces));
+    }
+
+    /// <summary>
+    /// The per-term training losses a student logs each epoch (train_task, train_scd, train_cpd, train_rcd, train_kl:
+    /// unweighted term values averaged over the epoch), one line per term that is present and not all zero.
+    /// </summary>
+    public static GenericChart Terms(string runFolder, string title)
+    {
+        var h = ReadHistory(runFolder);
+        var terms = h.Keys.Where(k => k.StartsWith("train_") && k is not ("train_loss" or "train_total") && h[k].Any(v => v != 0 && !double.IsNaN(v))).ToList();
+        var traces = terms.Select(k => Plot.Trace("scatter", ("x", h["epoch"]), ("y", h[k]), ("mode", "lines+markers"), ("name", k["train_".Length..]))).ToList();
+        if (traces.Count == 0) throw new InvalidOperationException($"{runFolder}: history.csv has no per-term columns (train_*): not a student run?");
+        var layout = Plot.Layout(title, 850, 420,
+            ("xaxis", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis", Plot.Obj(("title", Plot.Obj(("text", "term value (epoch mean)"))))));
+        return GenericChart.addLayout(layout, GenericChart.combine(traces));
+    }
+}
