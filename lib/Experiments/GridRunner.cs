@@ -6,7 +6,8 @@ namespace CorrKD.Experiments;
 
 /// <summary>
 /// Runs a <see cref="GridSpec"/> into a grid folder:
-/// GRID/grid.json, GRID/configs/SETTING-FAMILY.json, GRID/runs/SETTING/DATASET@DATASEED/sSEED/{teacher,VARIANT}/.
+/// GRID/grid.json, GRID/configs/SETTING-FAMILY.json, GRID/teachers/DATASET@DATASEED/sSEED/teacher-HASH/ (shared by every
+/// setting with the same teacher config), GRID/runs/SETTING/DATASET@DATASEED/sSEED/VARIANT/.
 /// Resumable: a cell whose results.csv exists is skipped; a cell with a checkpoint but no results continues
 /// from it. Shardable: shard i of N takes every N-th teacher group (groups, not single runs, so a teacher and
 /// its students always share a machine); shards write disjoint folders and are merged by reading every
@@ -54,19 +55,28 @@ public static class GridRunner
             var cfgPath = Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{cfg.Family}.json");
             if (!File.Exists(cfgPath)) IO.AtomicFile.WriteAllText(cfgPath, cfg.ToJson());
             var groupDir = Path.Combine(gridDir, "runs", g.Key);
-            var teacherDir = Path.Combine(groupDir, "teacher");
+            // Settings that leave the teacher's config alone share one teacher per (data set, data seed, seed).
+            var teacherDir = Path.Combine(gridDir, "teachers", $"{GridSpec.SafeName(g.Dataset)}@{g.DataSeed}", $"s{g.Seed}", TeacherKey(cfg));
             var baseReq = new RunRequest
             {
                 Dataset = g.Dataset, DataSeed = g.DataSeed, Seed = g.Seed, Epochs = spec.Epochs, Threads = threads, Device = device,
                 ConfigPath = cfgPath, EvaluateIntra = spec.EvaluateIntra,
             };
-            statuses.Add(RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/teacher", teacherDir,
+            statuses.Add(RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/teacher ({Path.GetFileName(teacherDir)})", teacherDir,
                 r => TrainingRun.Teacher(r, progress, log), baseReq, log));
             foreach (var v in VariantsOf(spec, g))
                 statuses.Add(RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/{v}", Path.Combine(groupDir, v),
                     r => TrainingRun.Student(r, progress, log), baseReq with { Variant = v, TeacherRun = teacherDir }, log));
         }
         return statuses;
+    }
+
+    /// <summary>Short hash of everything that shapes a teacher: model, teacher schedule, classes.</summary>
+    public static string TeacherKey(KitConfig cfg)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(new { cfg.Family, cfg.SentimentClasses, cfg.Model, cfg.Teacher }, KitConfig.Json);
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json));
+        return "teacher-" + Convert.ToHexString(hash)[..8].ToLowerInvariant();
     }
 
     private static string[] VariantsOf(GridSpec spec, GridSpec.Group g) => g.Setting.Variants ?? spec.Variants;
@@ -84,17 +94,27 @@ public static class GridRunner
         return new CellStatus(label, dir, false, summary);
     }
 
-    /// <summary>Every results.csv under the given folders (grids or single runs), merged; the grid's setting
-    /// name prefixes the variant ("tau2:kd") unless it is "default".</summary>
+    /// <summary>Every results.csv under the given folders (grids or single runs), merged; in a grid the setting
+    /// name prefixes the variant ("tau1:kd") unless it is "default"; a shared teacher is named after the first
+    /// setting that uses it.</summary>
     public static List<ResultRow> CollectResults(IEnumerable<string> folders)
     {
         var rows = new List<ResultRow>();
         foreach (var folder in folders)
         {
             if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder not found: {folder}");
+            var teacherSetting = new Dictionary<string, string>();
+            var specFile = Path.Combine(folder, "grid.json");
+            if (File.Exists(specFile))
+            {
+                var spec = GridSpec.Parse(File.ReadAllText(specFile), specFile);
+                foreach (var g in spec.Groups())
+                    teacherSetting.TryAdd(TeacherKey(GridSpec.ConfigFor(g.Setting, g.Dataset)), g.Setting.Name);
+            }
             foreach (var f in Directory.EnumerateFiles(folder, "results.csv", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
-                var setting = SettingOf(folder, f);
+                if (f.Contains($"{Path.DirectorySeparatorChar}report{Path.DirectorySeparatorChar}")) continue;   // a report's merged copy
+                var setting = SettingOf(folder, f, teacherSetting);
                 foreach (var r in ResultsCsv.Read(f))
                     rows.Add(setting is null or "default" ? r : r with { Variant = $"{setting}:{r.Variant}" });
             }
@@ -103,10 +123,12 @@ public static class GridRunner
     }
 
     /// <summary>The setting name of a results file inside a grid (GRID/runs/SETTING/...), else null.</summary>
-    private static string? SettingOf(string root, string resultsFile)
+    private static string? SettingOf(string root, string resultsFile, IReadOnlyDictionary<string, string> teacherSetting)
     {
         var rel = Path.GetRelativePath(root, resultsFile).Split(Path.DirectorySeparatorChar);
         int i = Array.IndexOf(rel, "runs");
-        return i >= 0 && rel.Length > i + 4 ? rel[i + 1] : null;
+        if (i >= 0 && rel.Length > i + 4) return rel[i + 1];
+        int t = Array.IndexOf(rel, "teachers");
+        return t >= 0 && rel.Length > t + 4 ? teacherSetting.GetValueOrDefault(rel[t + 3], rel[t + 3]) : null;   // teachers/DATASET/sSEED/teacher-HASH
     }
 }

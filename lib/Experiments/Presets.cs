@@ -8,6 +8,6 @@ public static class Presets
     /// ablations) over three seeds on the embedded synthetic-mosi, with the paper's MOSI schedule, both protocols.
     /// </summary>
     public static GridSpec Reproduce(bool smoke) => smoke
-        ? new GridSpec { Datasets = new[] { "synthetic-mosi-tiny", "synthetic-iemocap-tiny" }, Seeds = new[] { 0, 1 }, Epochs = 2 }
+        ? new GridSpec { Datasets = new[] { "synthetic-mosi-tiny", "synthetic-iemocap-tiny" }, Seeds = new[] { 0, 1 }, Epochs = 6 }
         : new GridSpec { Datasets = new[] { "synthetic-mosi" }, Seeds = new[] { 0, 1, 2 } };
 }
