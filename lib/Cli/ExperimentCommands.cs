@@ -23,6 +23,29 @@ public static class ExperimentCommands
         return RunGrid(a, spec, dir, report: true);
     }
 
+    public static int Study(CliArgs a)
+    {
+        bool smoke = a.Flag("smoke");
+        var datasets = a.List("datasets") ?? new[] { smoke ? "synthetic-mosi-tiny" : "synthetic-mosi" };
+        var spec = Experiments.Study.Spec(datasets, smoke);
+        if (a.List("seeds") is { } s) spec = spec with { Seeds = s.Select(x => ParseInt(x, "seeds")).ToArray() };
+        if (a.List("data-seeds") is { } ds) spec = spec with { DataSeeds = ds.Select(x => ParseInt(x, "data-seeds")).ToArray() };
+        if (a.Int("epochs") is int e) spec = spec with { Epochs = e };
+        var dir = a.Str("resume") ?? a.Str("out") ?? Path.Combine("runs", $"study{(smoke ? "-smoke" : "")}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        if (a.Str("resume") == null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+            throw new IOException($"{dir} already exists; refusing to overwrite an earlier run (continue it with --resume {dir})");
+        var shard = a.Str("shard") is { } sh ? GridRunner.Shard.Parse(sh) : GridRunner.Shard.All;
+        int threads = a.Int("threads") ?? 0;
+        var device = a.Str("device", "auto");
+        a.RejectUnknown(0);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        GridRunner.Run(spec, dir, shard, threads, device, new ConsoleProgress(), Console.Error);
+        if (shard.Count > 1) { Console.WriteLine($"shard {shard.Index}/{shard.Count} done; when all finish, rerun `study --resume {dir}` to analyse"); return 0; }
+        Console.WriteLine(Experiments.Study.WriteReport(GridRunner.CollectResults(new[] { dir }), Path.Combine(dir, "report"), png: !smoke));
+        Console.WriteLine($"wall time {clock.Elapsed:hh\\:mm\\:ss}; study under {Path.GetFullPath(dir)}");
+        return 0;
+    }
+
     public static int Tables(CliArgs a)
     {
         var runs = a.List("runs") ?? throw new CliException("tables needs --runs DIR[,DIR...] (run, grid or reproduce folders)");
@@ -65,7 +88,7 @@ public static class ExperimentCommands
         if (report && shard.Count == 1)
         {
             var output = Path.Combine(dir, "report");
-            var r = Report.Build(GridRunner.CollectResults(new[] { dir }), output, withPublished: true, png: true, Console.Error);
+            var r = Report.Build(GridRunner.CollectResults(new[] { dir }), output, withPublished: true, png: !a.Flag("smoke"), Console.Error);
             Console.WriteLine(r.MainTableMarkdown);
             Console.WriteLine(r.Summary);
             Console.WriteLine($"wall time {clock.Elapsed:hh\\:mm\\:ss}; tables, charts and predictions under {Path.GetFullPath(dir)}");

@@ -12,6 +12,7 @@ public static class Program
         ("teacher", "teacher --dataset NAME|PATH [--seed N] [--data-seed N] [--epochs N] [--device auto|cpu|cuda] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Teacher),
         ("reproduce", "reproduce [--smoke] [--out DIR | --resume DIR] [--seeds 0,1,2] [--datasets A,B] [--variants ...] [--epochs N] [--threads N] [--device D] [--shard i/N] [--no-intra]", ExperimentCommands.Reproduce),
         ("grid", "grid --out GRID_DIR [--datasets A,B] [--data-seeds 0,1] [--seeds 0,1,2] [--variants corrkd,no-kd,...] [--epochs N] [--threads N] [--device D] [--shard i/N] [--report] [--no-intra]", ExperimentCommands.Grid),
+        ("study", "study [--smoke] [--datasets synthetic-mosi|PATH,...] [--seeds 0,..,4] [--data-seeds 0,1] [--epochs N] [--out DIR | --resume DIR] [--shard i/N] [--threads N] [--device D]", ExperimentCommands.Study),
         ("tables", "tables --runs DIR[,DIR...] [--out DIR] [--no-published]", ExperimentCommands.Tables),
         ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Distill),
     };
