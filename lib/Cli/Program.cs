@@ -11,6 +11,7 @@ public static class Program
         ("data", "data inspect PATH|NAME [--json] [--data-seed N]\n  data synth NAME --out FILE [--data-seed N]", DataCommands.Run),
         ("teacher", "teacher --dataset NAME|PATH [--seed N] [--data-seed N] [--epochs N] [--device auto|cpu|cuda] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Teacher),
         ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Distill),
+        ("bench", BenchCommand.Usage, BenchCommand.Run),
     };
 
     internal static readonly HashSet<string> Flags = new() { "json", "resume-grid", "smoke", "quick", "no-intra", "published", "help" };
