@@ -8,7 +8,7 @@ namespace CorrKD.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE]";
+    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default]";
 
     public static int Run(CliArgs a)
     {
@@ -25,6 +25,8 @@ public static class BenchCommand
         if (!(loadScale > 0 && loadScale <= 1)) throw new CliException($"--load-scale must be in (0, 1], got {loadScale}");
         var script = a.Str("pytorch-script");
         var python = a.Str("python", Bench.PyTorchStepProcess.DefaultPython);
+        var pyThreads = a.Str("pytorch-threads", "same");
+        if (pyThreads is not ("same" or "default")) throw new CliException($"--pytorch-threads must be 'same' (set_num_threads like TorchSharp) or 'default' (torch's own default), got '{pyThreads}'");
         a.RejectUnknown(0);
 
         var o = Console.Out;
@@ -41,7 +43,7 @@ public static class BenchCommand
             var rows = TrainingThroughputBench.Run(new TrainingBenchOptions
             {
                 Shapes = shapes, Threads = threads, Repeats = repeats, SecondsPerRepeat = seconds, Warmup = quick ? 1 : 2,
-                Script = script, Python = python,
+                Script = script, Python = python, PyTorchDefaultThreads = pyThreads == "default",
             }, o, out var missing);
             o.WriteLine();
             o.WriteLine("| shape | threads | batch | TorchSharp samples/s | PyTorch samples/s | ratio TS/PT |");
