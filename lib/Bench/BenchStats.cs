@@ -17,6 +17,13 @@ public static class BenchStats
     /// <summary>a / b, or NaN when b is not a positive finite number (a missing baseline).</summary>
     public static double Ratio(double a, double b) => b > 0 && double.IsFinite(b) ? a / b : double.NaN;
 
+    /// <summary>a[i] / b[i] for each pair (repeats run back to back); ArgumentException when the lengths differ.</summary>
+    public static double[] PairedRatios(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        if (a.Count != b.Count) throw new ArgumentException($"paired ratios need equal counts, got {a.Count} and {b.Count}");
+        return a.Zip(b, Ratio).ToArray();
+    }
+
     /// <summary>Steps per timed repeat so that one repeat lasts about <paramref name="targetSeconds"/>, given one step's time.</summary>
     public static int StepsFor(double targetSeconds, double stepSeconds, int min = 1, int max = 200)
         => stepSeconds <= 0 ? max : Math.Clamp((int)Math.Ceiling(targetSeconds / stepSeconds), min, max);

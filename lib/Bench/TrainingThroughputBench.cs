@@ -13,7 +13,14 @@ public sealed record ThroughputRow(string Shape, int Threads, int Batch, int Ste
     public double TorchSharpMedian => BenchStats.Median(TorchSharp);
     public double PyTorchMedian => PyTorch.Length > 0 ? BenchStats.Median(PyTorch) : double.NaN;
     /// <summary>median TorchSharp samples/s over median PyTorch samples/s (NaN without a baseline).</summary>
-    public double Ratio => BenchStats.Ratio(TorchSharpMedian, PyTorchMedian);
+    public double MedianRatio => BenchStats.Ratio(TorchSharpMedian, PyTorchMedian);
+    /// <summary>TorchSharp over PyTorch for each repeat pair run back to back.</summary>
+    public double[] PairedRatios => BenchStats.PairedRatios(TorchSharp, PyTorch);
+    /// <summary>
+    /// The headline ratio: median of the paired ratios. Back-to-back runs see the same machine load, so on a
+    /// shared machine whose load swings several-fold within a minute this is far steadier than median/median.
+    /// </summary>
+    public double Ratio => PyTorch.Length > 0 ? BenchStats.Median(PairedRatios) : double.NaN;
 }
 
 /// <summary>Per-batch costs around the step, in milliseconds (median of several calls); NaN when not measurable.</summary>
@@ -80,7 +87,7 @@ public static class TrainingThroughputBench
                     }
                     var row = new ThroughputRow(shape.Name, threads, shape.Batch, steps, tsRate.ToArray(), pyRate.ToArray());
                     log.WriteLine($"  {shape.Name,-10} {threads} thr  {steps} steps/repeat  TorchSharp {string.Join(" ", tsRate.Select(BenchStats.F2))}" +
-                                  (py != null ? $"  PyTorch {string.Join(" ", pyRate.Select(BenchStats.F2))}  ratio {BenchStats.F2(row.Ratio)}" : ""));
+                                  (py != null ? $"  PyTorch {string.Join(" ", pyRate.Select(BenchStats.F2))}  paired ratios {string.Join(" ", row.PairedRatios.Select(BenchStats.F2))}" : ""));
                     rows.Add(row);
                 }
         }

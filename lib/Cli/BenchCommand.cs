@@ -46,10 +46,10 @@ public static class BenchCommand
                 Script = script, Python = python, PyTorchDefaultThreads = pyThreads == "default",
             }, o, out var missing);
             o.WriteLine();
-            o.WriteLine("| shape | threads | batch | TorchSharp samples/s | PyTorch samples/s | ratio TS/PT |");
-            o.WriteLine("|---|---|---|---|---|---|");
+            o.WriteLine("| shape | threads | batch | TorchSharp samples/s (median) | PyTorch samples/s (median) | median/median | median of paired ratios |");
+            o.WriteLine("|---|---|---|---|---|---|---|");
             foreach (var r in rows)
-                o.WriteLine($"| {r.Shape} | {r.Threads} | {r.Batch} | {BenchStats.F2(r.TorchSharpMedian)} | {BenchStats.F2(r.PyTorchMedian)} | {BenchStats.F2(r.Ratio)} |");
+                o.WriteLine($"| {r.Shape} | {r.Threads} | {r.Batch} | {BenchStats.F2(r.TorchSharpMedian)} | {BenchStats.F2(r.PyTorchMedian)} | {BenchStats.F2(r.MedianRatio)} | {BenchStats.F2(r.Ratio)} |");
             o.WriteLine();
             foreach (var s in shapes)
             {
@@ -62,8 +62,8 @@ public static class BenchCommand
                 ? $"training throughput ratio torchsharp/pytorch: unavailable ({missing})"
                 : $"training throughput ratio torchsharp/pytorch: {BenchStats.F2(BenchStats.Median(main.Select(r => r.Ratio)))}";
             o.WriteLine(main.Count == 1
-                ? $"    the ratio below is {main[0].Shape} at {threads[0]} threads (median samples/s over median samples/s)"
-                : $"    the ratio below is the median over the {main.Count} shapes at {threads[0]} threads of each shape's median-over-median ratio");
+                ? $"    the ratio below is {main[0].Shape} at {threads[0]} threads: the median of the paired (back-to-back) TorchSharp/PyTorch ratios"
+                : $"    the ratio below is the median over the {main.Count} shapes at {threads[0]} threads of each shape's median paired (back-to-back) ratio");
         }
 
         if (only.Contains("b"))

@@ -85,3 +85,28 @@ public class BenchMechanicsTests
         Assert.All(split.Labels, y => Assert.InRange(y, -3f, 3f));
     }
 }
+
+public class BenchRatioTests
+{
+    [Fact]
+    public void Paired_ratio_cancels_load_swings_that_median_over_median_does_not()
+    {
+        // The machine slows 5x between the 2nd and 3rd pair; each pair still shows TorchSharp at 0.8 of PyTorch.
+        var row = new ThroughputRow("mosi", 2, 128, 1, new[] { 8.0, 8.0, 40.0, 40.0, 40.0 }, new[] { 10.0, 10.0, 50.0, 50.0, 50.0 });
+        Assert.Equal(new[] { 0.8, 0.8, 0.8, 0.8, 0.8 }, row.PairedRatios);
+        Assert.Equal(0.8, row.Ratio, 12);
+        // Median/median: 40 / 50 here too, but with three slow TorchSharp repeats against three fast PyTorch ones it
+        // would not be; the paired ratio stays 0.8 whatever the swings.
+        var skewed = new ThroughputRow("mosi", 2, 128, 1, new[] { 8.0, 8.0, 8.0, 40.0, 40.0 }, new[] { 10.0, 10.0, 50.0, 50.0, 50.0 });
+        Assert.Equal(0.16, skewed.MedianRatio, 12);   // 8 / 50
+        Assert.Equal(0.8, skewed.Ratio, 12);          // pairs: 0.8, 0.8, 0.16, 0.8, 0.8
+    }
+
+    [Fact]
+    public void Without_a_baseline_the_ratio_is_NaN()
+        => Assert.True(double.IsNaN(new ThroughputRow("mosi", 2, 128, 1, new[] { 8.0, 9.0, 10.0 }, Array.Empty<double>()).Ratio));
+
+    [Fact]
+    public void Paired_ratios_need_equal_counts()
+        => Assert.Throws<ArgumentException>(() => BenchStats.PairedRatios(new[] { 1.0 }, new[] { 1.0, 2.0 }));
+}
