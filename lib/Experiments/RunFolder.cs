@@ -55,7 +55,7 @@ public sealed class RunFolder
                                   ?? a.GetName().Version?.ToString() ?? "?";
         var packages = new JsonObject();
         foreach (var t in new[] { typeof(TorchSharp.torch), typeof(Microsoft.Data.Analysis.DataFrame), typeof(Plotly.NET.GenericChart),
-                     typeof(Razorvine.Pickle.Unpickler), typeof(CorrKD.Model.CorrKDBackbone) })
+                     typeof(CorrKD.Model.CorrKDBackbone) })
             packages[t.Assembly.GetName().Name!] = Ver(t.Assembly);
         return new JsonObject
         {

@@ -35,8 +35,10 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
         var (b, t, d) = (x.shape[0], x.shape[1], x.shape[2]);
         var y = norm1.forward(x);
         var parts = qkv.forward(y).view(b, t, 3, heads, d / heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, dh)
-        var attn = functional.scaled_dot_product_attention(parts[0], parts[1], parts[2],
-            p: training ? attnDropout : 0.0);                                                  // (B, H, T, dh)
+        // softmax(Q K^T / sqrt(dh)) V, written out (libtorch's fused CPU kernel is not used: see docs/NOTES).
+        var scores = parts[0].matmul(parts[1].transpose(-2, -1)) / Math.Sqrt(d / heads);       // (B, H, T, T)
+        var weights = functional.dropout(functional.softmax(scores, -1), attnDropout, training);
+        var attn = weights.matmul(parts[2]);                                                   // (B, H, T, dh)
         x = x + residualDrop.forward(outProj.forward(attn.transpose(1, 2).reshape(b, t, d)));
         var f = ff2.forward(ffDrop.forward(functional.relu(ff1.forward(norm2.forward(x)))));
         return x + residualDrop.forward(f);

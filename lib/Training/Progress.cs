@@ -1,7 +1,8 @@
 namespace CorrKD.Training;
 
 /// <summary>One progress report of a long job: where it is (epoch/batch) and the latest figures.</summary>
-public sealed record TrainProgress(string Stage, int Epoch, int Epochs, int Batch, int Batches, double Loss, string Detail = "");
+/// <summary>EpochDone: the epoch's validation finished and Detail carries its figures.</summary>
+public sealed record TrainProgress(string Stage, int Epoch, int Epochs, int Batch, int Batches, double Loss, string Detail = "", bool EpochDone = false);
 
 /// <summary>
 /// Renders progress in a terminal: a redrawn one-line bar on an interactive console, and one line per epoch
@@ -22,7 +23,7 @@ public sealed class ConsoleProgress : IProgress<TrainProgress>
 
     public void Report(TrainProgress p)
     {
-        bool epochEnd = p.Batch == p.Batches;
+        bool epochEnd = p.EpochDone;
         if (interactive)
         {
             if (!epochEnd && (DateTime.UtcNow - lastDraw).TotalMilliseconds < 100) return;

@@ -92,11 +92,11 @@ public static class Trainer
                 var (loss, terms) = objective.Loss(idx, gen);
                 optimizer.zero_grad();
                 loss.backward();
-                if (o.ClipGrad > 0) nn.utils.clip_grad_norm_(parameters, o.ClipGrad);
-                optimizer.step();
                 double l = loss.item<float>();
-                if (!double.IsFinite(l))
-                    throw new InvalidOperationException($"{stage}: loss became {l} at epoch {epoch}, batch {b + 1}; lower the learning rate or check the data for extreme values");
+                if (!double.IsFinite(l)) throw NonFiniteLoss(objective, stage, l, epoch, b + 1);
+                double norm = nn.utils.clip_grad_norm_(parameters, o.ClipGrad > 0 ? o.ClipGrad : double.MaxValue);
+                if (!double.IsFinite(norm)) throw NonFiniteGradient(objective, stage, epoch, b + 1);
+                optimizer.step();
                 lossSum += l * idx.Length;
                 foreach (var (k, v) in terms) sums[k] = sums.GetValueOrDefault(k) + v.item<float>() * idx.Length;
                 progress?.Report(new TrainProgress(stage, epoch, o.Epochs, b + 1, batches, lossSum / Math.Min(n, (b + 1) * o.BatchSize),
@@ -121,7 +121,7 @@ public static class Trainer
             foreach (var (k, v) in val.Metrics) row["valid_" + k] = v;
             history.Add(row);
             progress?.Report(new TrainProgress(stage, epoch, o.Epochs, batches, batches, lossSum / n,
-                $"valid loss {val.Loss:F4} headline {val.Headline:F2}{(improved ? " *" : "")}"));
+                $"valid loss {val.Loss:F4} headline {100 * val.Headline:F2}{(improved ? " *" : "")}", EpochDone: true));
 
             if (checkpointDir != null)
             {
@@ -162,6 +162,25 @@ public static class Trainer
             var sd = modules[i].state_dict();
             foreach (var (k, v) in store[i]) { sd[k].copy_(v); v.Dispose(); }
         }
+    }
+
+    private static InvalidOperationException NonFiniteLoss(ITrainingObjective objective, string stage, double loss, int epoch, int batch)
+    {
+        var bad = NonFinite(objective, p => p);
+        return new InvalidOperationException($"{stage}: loss became {loss} at epoch {epoch}, batch {batch}" +
+            (bad.Count > 0 ? $"; non-finite weights in {string.Join(", ", bad)}" : "; weights are finite, so check the batch's inputs for extreme values") +
+            "; try a lower learning rate or stronger gradient clipping");
+    }
+
+    private static List<string> NonFinite(ITrainingObjective objective, Func<Tensor, Tensor?> pick) =>
+        objective.Modules.SelectMany((m, i) => m.named_parameters().Select(p => (Name: $"{(i == 0 ? "model" : $"aux{i - 1}")}.{p.name}", T: pick(p.parameter))))
+            .Where(p => p.T is { } t && !t.isfinite().all().item<bool>()).Select(p => p.Name).Take(8).ToList();
+
+    private static InvalidOperationException NonFiniteGradient(ITrainingObjective objective, string stage, int epoch, int batch)
+    {
+        var bad = NonFinite(objective, p => p.grad);
+        return new InvalidOperationException($"{stage}: non-finite gradient at epoch {epoch}, batch {batch} in {string.Join(", ", bad)}; " +
+                                             "the step was skipped and training stopped");
     }
 
     /// <summary>SplitMix64 of (seed, epoch): independent, reproducible per-epoch seeds.</summary>
