@@ -15,7 +15,9 @@ public sealed record LoadResult(string Path, double FileMb, double Float32Mb, do
 
 /// <summary>
 /// Bench (c): write a MOSEI-size data set (16326/1871/4659 samples, T = 50, dims 768/74/35; <c>scale</c> shrinks
-/// the sample counts) in the MMSA pickle layout with MmsaPickleWriter, then time DatasetFiles.Load on it.
+/// the sample counts) in the MMSA pickle layout, float64 like MMSA's own files, streamed by
+/// FormatBenchmark.WriteSyntheticMmsa (nothing held in memory), then time DatasetFiles.Load on it with the
+/// peak-RSS counter reset just before.
 /// </summary>
 public static class LoadBench
 {
@@ -28,7 +30,7 @@ public static class LoadBench
         var counts = MoseiCounts.Select(c => Math.Max(2, (int)Math.Round(c * scale))).ToArray();
         double float32Mb = counts.Sum() * 50.0 * MoseiDims.Sum() * 4 / 1e6;
         var free = new DriveInfo(directory).AvailableFreeSpace / 1e6;
-        // The writer may keep float64 like MMSA's own files: budget twice the float32 size, plus slack.
+        // float64 on disk: twice the float32 size, plus slack.
         if (free < 2.2 * float32Mb)
         {
             skipped = $"{directory} has {free:F0} MB free; a {(scale == 1 ? "MOSEI" : $"{scale:0.##} x MOSEI")}-size file needs up to {2.2 * float32Mb:F0} MB";
@@ -38,8 +40,7 @@ public static class LoadBench
         try
         {
             var clock = Stopwatch.StartNew();
-            using (var ds = RandomDataset(counts))
-                MmsaPickleWriter.Write(ds, path);
+            FormatBenchmark.WriteSyntheticMmsa(path, counts[0], counts[1], counts[2], 50, MoseiDims);
             log.WriteLine($"  wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB, {string.Join("/", counts)} samples) in {clock.Elapsed.TotalSeconds:F1} s");
             GC.Collect(); GC.WaitForPendingFinalizers();
             double before = BenchStats.RssMb();
@@ -51,18 +52,6 @@ public static class LoadBench
             skipped = null;
             return new LoadResult(path, new FileInfo(path).Length / 1e6, loadedMb, seconds, peak, before);
         }
-        catch (NotImplementedException)
-        {
-            skipped = "the loaders (DatasetFiles.Load, MmsaPickleWriter.Write) are not merged into this build yet";
-            return null;
-        }
         finally { if (File.Exists(path)) File.Delete(path); }
-    }
-
-    private static MsaDataset RandomDataset(int[] counts)
-    {
-        MsaSplit Split(string name, int n, int seed) => TrainingThroughputBench.RandomSplit(name, n, 50, MoseiDims, seed);
-        return new MsaDataset("bench-mosei", "random", TaskKind.Sentiment, Array.Empty<string>(),
-            Split("train", counts[0], 1), Split("valid", counts[1], 2), Split("test", counts[2], 3));
     }
 }

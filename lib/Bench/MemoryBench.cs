@@ -48,6 +48,6 @@ public static class MemoryBench
     /// <summary>Synchronous progress sink (Progress&lt;T&gt; would post to the thread pool) that fires once per epoch, after validation.</summary>
     private sealed class EpochEnd(Action<TrainProgress> onEpoch) : IProgress<TrainProgress>
     {
-        public void Report(TrainProgress p) { if (p.Batch == p.Batches && p.Detail != "validating") onEpoch(p); }
+        public void Report(TrainProgress p) { if (p.EpochDone) onEpoch(p); }
     }
 }

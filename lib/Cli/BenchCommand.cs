@@ -78,7 +78,7 @@ public static class BenchCommand
         if (only.Contains("c"))
         {
             o.WriteLine();
-            o.WriteLine($"(c) load: MOSEI-size MMSA pickle{(loadScale < 1 ? $" scaled by {loadScale}" : "")} via MmsaPickleWriter -> DatasetFiles.Load");
+            o.WriteLine($"(c) load: MOSEI-size MMSA pickle{(loadScale < 1 ? $" scaled by {loadScale}" : "")} (float64, FormatBenchmark.WriteSyntheticMmsa) -> DatasetFiles.Load");
             var l = LoadBench.Run(Path.GetTempPath(), loadScale, o, out var skipped);
             if (l == null) o.WriteLine($"    skipped: {skipped}");
             else o.WriteLine($"    file {l.FileMb:F0} MB, float32 data {l.Float32Mb:F0} MB: load {l.Seconds:F1} s = {l.MbPerSecond:F0} MB/s; " +
