@@ -15,6 +15,7 @@ public static class Program
         ("study", "study [--smoke] [--datasets synthetic-mosi|PATH,...] [--seeds 0,..,4] [--data-seeds 0,1] [--epochs N] [--out DIR | --resume DIR] [--shard i/N] [--threads N] [--device D]", ExperimentCommands.Study),
         ("tables", "tables --runs DIR[,DIR...] [--out DIR] [--no-published]", ExperimentCommands.Tables),
         ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Distill),
+        ("bench", BenchCommand.Usage, BenchCommand.Run),
     };
 
     internal static readonly HashSet<string> Flags = new() { "json", "smoke", "quick", "no-intra", "no-published", "report", "help" };

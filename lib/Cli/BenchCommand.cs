@@ -1,0 +1,105 @@
+using CorrKD.Bench;
+
+namespace CorrKD.Cli;
+
+/// <summary>
+/// `bench`: figures, not a test. (a) student training-step throughput, TorchSharp vs PyTorch; (b) the full
+/// evaluation sweep; (c) MOSEI-size load throughput and peak memory; (d) RSS across a 20-epoch student run.
+/// </summary>
+public static class BenchCommand
+{
+    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default]";
+
+    public static int Run(CliArgs a)
+    {
+        bool quick = a.Flag("quick");
+        var only = (a.List("only") ?? (quick ? new[] { "a" } : new[] { "a", "b", "c", "d" })).Select(s => s.ToLowerInvariant()).ToHashSet();
+        if (only.FirstOrDefault(s => s is not ("a" or "b" or "c" or "d")) is { } bad) throw new CliException($"--only takes a,b,c,d; got '{bad}'");
+        var threads = (a.List("threads") ?? new[] { $"{Environment.ProcessorCount}" }).Select(t =>
+            int.TryParse(t, out var n) && n > 0 ? n : throw new CliException($"--threads expects positive integers, got '{t}'")).ToArray();
+        int repeats = a.Int("repeats") ?? 3;
+        if (repeats < 1) throw new CliException($"--repeats must be >= 1, got {repeats}");
+        var shapes = (a.List("shapes") ?? (quick ? new[] { "mosi" } : StepShape.All.Select(s => s.Name).ToArray())).Select(StepShape.Named).ToList();
+        double seconds = a.Double("seconds") ?? (quick ? 4 : 10);
+        double loadScale = a.Double("load-scale") ?? 1.0;
+        if (!(loadScale > 0 && loadScale <= 1)) throw new CliException($"--load-scale must be in (0, 1], got {loadScale}");
+        var script = a.Str("pytorch-script");
+        var python = a.Str("python", Bench.PyTorchStepProcess.DefaultPython);
+        var pyThreads = a.Str("pytorch-threads", "same");
+        if (pyThreads is not ("same" or "default")) throw new CliException($"--pytorch-threads must be 'same' (set_num_threads like TorchSharp) or 'default' (torch's own default), got '{pyThreads}'");
+        a.RejectUnknown(0);
+
+        var o = Console.Out;
+        o.WriteLine($"bench: {Environment.ProcessorCount} cores, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, " +
+                    $"load average {LoadAverage()} (a shared machine skews absolute figures; ratios come from alternating repeats)");
+        string? ratioLine = null;
+
+        if (only.Contains("a"))
+        {
+            o.WriteLine();
+            o.WriteLine($"(a) student training step: frozen teacher forward + student forward/backward + CE+SCD+CPD+RCD + clip + Adam");
+            o.WriteLine($"    {repeats} alternating repeats per side of ~{seconds:0.#} s after warm-up; threads {string.Join(",", threads)}");
+            foreach (var s in shapes) o.WriteLine($"    {s}");
+            var rows = TrainingThroughputBench.Run(new TrainingBenchOptions
+            {
+                Shapes = shapes, Threads = threads, Repeats = repeats, SecondsPerRepeat = seconds, Warmup = quick ? 1 : 2,
+                Script = script, Python = python, PyTorchDefaultThreads = pyThreads == "default",
+            }, o, out var missing);
+            o.WriteLine();
+            o.WriteLine("| shape | threads | batch | TorchSharp samples/s (median) | PyTorch samples/s (median) | median/median | median of paired ratios |");
+            o.WriteLine("|---|---|---|---|---|---|---|");
+            foreach (var r in rows)
+                o.WriteLine($"| {r.Shape} | {r.Threads} | {r.Batch} | {BenchStats.F2(r.TorchSharpMedian)} | {BenchStats.F2(r.PyTorchMedian)} | {BenchStats.F2(r.MedianRatio)} | {BenchStats.F2(r.Ratio)} |");
+            o.WriteLine();
+            foreach (var s in shapes)
+            {
+                var c = TrainingThroughputBench.MeasureBatchCosts(s, s.Family == "mosei" ? 16326 : s.Family == "iemocap" ? 2717 : 1284);
+                o.WriteLine($"    per batch ({s.Name}, {threads[0]} thr): teacher forward {c.TeacherForwardMs:F1} ms (cached by StudentObjective), " +
+                            $"Predictor.Gather {c.GatherMs:F2} ms, MRM sampler {(double.IsNaN(c.MissingSamplerMs) ? c.Note : $"{c.MissingSamplerMs:F2} ms")}");
+            }
+            var main = rows.Where(r => r.Threads == threads[0]).ToList();
+            ratioLine = missing != null
+                ? $"training throughput ratio torchsharp/pytorch: unavailable ({missing})"
+                : $"training throughput ratio torchsharp/pytorch: {BenchStats.F2(BenchStats.Median(main.Select(r => r.Ratio)))}";
+            o.WriteLine(main.Count == 1
+                ? $"    the ratio below is {main[0].Shape} at {threads[0]} threads: the median of the paired (back-to-back) TorchSharp/PyTorch ratios"
+                : $"    the ratio below is the median over the {main.Count} shapes at {threads[0]} threads of each shape's median paired (back-to-back) ratio");
+        }
+
+        if (only.Contains("b"))
+        {
+            o.WriteLine();
+            o.WriteLine($"(b) evaluation sweep: 7 availability sets (Predictor.ByAvailability) + 11 intra rates (Predictor.WithFrameDrop), MOSI-size test split");
+            var e = EvalSweepBench.Run(repeats: Math.Max(3, repeats));
+            o.WriteLine($"    {e.Samples} samples, eval batch {e.BatchSize}, threads {TorchSharp.torch.get_num_threads()}: full sweep {e.MedianSweep:F2} s median of {e.SweepSeconds.Length} " +
+                        $"({string.Join(" ", e.SweepSeconds.Select(x => x.ToString("F2")))}); availability part {e.MedianAvailability:F2} s, intra part {e.MedianIntra:F2} s");
+        }
+
+        if (only.Contains("c"))
+        {
+            o.WriteLine();
+            o.WriteLine($"(c) load: MOSEI-size MMSA pickle{(loadScale < 1 ? $" scaled by {loadScale}" : "")} (float64, FormatBenchmark.WriteSyntheticMmsa) -> DatasetFiles.Load");
+            var l = LoadBench.Run(Path.GetTempPath(), loadScale, o, out var skipped);
+            if (l == null) o.WriteLine($"    skipped: {skipped}");
+            else o.WriteLine($"    file {l.FileMb:F0} MB, float32 data {l.Float32Mb:F0} MB: load {l.Seconds:F1} s = {l.MbPerSecond:F0} MB/s; " +
+                             $"peak RSS {l.PeakRssMb:F0} MB (from {l.RssBeforeMb:F0} MB before: {l.PeakOverData:F2} x the float32 data)");
+        }
+
+        if (only.Contains("d"))
+        {
+            o.WriteLine();
+            o.WriteLine("(d) resident memory across a 20-epoch CorrKD student run (Trainer.Fit + StudentObjective, synthetic-mosi-tiny)");
+            var m = MemoryBench.Run(20, log: o);
+            o.WriteLine($"    RSS before {m.RssBeforeMb:F0} MB; after epochs {m.RssAfterEpochMb.Min():F0}..{m.RssAfterEpochMb.Max():F0} MB; " +
+                        $"max-min spread {m.Spread:F0} MB; growth epoch 2 -> {m.Epochs}: {m.GrowthAfterEpoch2:+0;-0} MB");
+        }
+
+        if (ratioLine != null) { o.WriteLine(); o.WriteLine(ratioLine); }
+        return 0;
+    }
+
+    private static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; } catch (IOException) { return "n/a"; }
+    }
+}
