@@ -8,12 +8,13 @@ public static class AtomicFile
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, tmp => File.WriteAllBytes(tmp, bytes));
 
     /// <summary>Calls <paramref name="write"/> with a temporary path in the same folder, then renames it over <paramref name="path"/>.</summary>
-    public static void Write(string path, Action<string> write)
+    /// <param name="extension">Suffix for the temporary file, for writers that insist on one (e.g. ".html").</param>
+    public static void Write(string path, Action<string> write, string extension = "")
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}{extension}");
         try
         {
             write(tmp);

@@ -161,8 +161,7 @@ public static class Charts
         var full = Path.GetFullPath(htmlPath);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var withJs = GenericChart.addDisplayOptions(DisplayOptions.init(null, Some("UTF-8"), null, null, null, null, Some(PlotlyJSReference.Full)), chart);
-        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileNameWithoutExtension(full)}.{Guid.NewGuid():N}.tmp.html");
-        try
+        IO.AtomicFile.Write(full, tmp =>
         {
             Chart.saveHtml(tmp, Some(false)).Invoke(withJs);
             // Plotly.NET puts <meta charset> after the 3.6 MB inline plotly.js, beyond the 1 KB a browser scans, so
@@ -171,9 +170,7 @@ public static class Charts
             int head = text.IndexOf("<head>", StringComparison.OrdinalIgnoreCase);
             text = head >= 0 ? text.Insert(head + "<head>".Length, "<meta charset=\"utf-8\">") : text;
             File.WriteAllText(tmp, text, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: head < 0));
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally { if (File.Exists(tmp)) File.Delete(tmp); }
+        }, extension: ".html");
         return full;
     }
 

@@ -1,3 +1,4 @@
+using CorrKD.IO;
 using System.Globalization;
 using System.Text;
 using CorrKD.Data;
@@ -166,26 +167,5 @@ internal static class Csv
         if (quoted) throw new DataFormatException(path, $"line {lineNo}: unterminated quoted field");
         fields.Add(sb.ToString());
         return fields.ToArray();
-    }
-}
-
-/// <summary>Write-then-rename so a reader never sees a half-written file and a crash leaves the old one intact.</summary>
-internal static class AtomicFile
-{
-    public static void WriteAllText(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(tmp, text, new UTF8Encoding(false));
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
     }
 }

@@ -1,3 +1,4 @@
+using CorrKD.IO;
 using System.Text;
 
 namespace CorrKD.Reporting;

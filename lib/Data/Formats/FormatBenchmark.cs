@@ -18,9 +18,9 @@ public static class FormatBenchmark
     /// </summary>
     public static void WriteSyntheticMmsa(string path, int nTrain, int nValid, int nTest, int seqLen, int[] dims, int seed = 0)
     {
-        var tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        IO.AtomicFile.Write(path, tmp =>
         {
+            using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             var w = new PickleWriter(fs);
             w.Proto(4);
             w.BeginDict();
@@ -58,8 +58,7 @@ public static class FormatBenchmark
             }
             w.EndDict();
             w.Stop();
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
     /// <summary>Loads the file once; returns wall seconds and the process's peak resident set (VmHWM on Linux) in bytes.</summary>

@@ -19,34 +19,25 @@ public static class MmsaPickleWriter
 {
     public static void Write(MsaDataset ds, string path)
     {
-        var full = Path.GetFullPath(path);
-        var tmp = full + $".tmp-{Guid.NewGuid():N}";
-        try
+        IO.AtomicFile.Write(path, tmp =>
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            using var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+            var w = new PickleWriter(fs);
+            w.Proto(4);
+            w.BeginDict();
+            foreach (var s in ds.Splits)
             {
-                var w = new PickleWriter(fs);
-                w.Proto(4);
-                w.BeginDict();
-                foreach (var s in ds.Splits)
-                {
-                    w.Str(s.Name);
-                    WriteSplit(w, ds, s);
-                }
-                if (ds.Task == TaskKind.Emotion)
-                {
-                    w.Str("class_names");
-                    w.StrList(ds.ClassNames);
-                }
-                w.EndDict();
-                w.Stop();
+                w.Str(s.Name);
+                WriteSplit(w, ds, s);
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+            if (ds.Task == TaskKind.Emotion)
+            {
+                w.Str("class_names");
+                w.StrList(ds.ClassNames);
+            }
+            w.EndDict();
+            w.Stop();
+        });
     }
 
     private static void WriteSplit(PickleWriter w, MsaDataset ds, MsaSplit s)
