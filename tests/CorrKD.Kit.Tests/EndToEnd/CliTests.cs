@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using CorrKD.Cli;
+using Xunit;
+
+namespace CorrKD.Tests.EndToEnd;
+
+/// <summary>The command line: exit codes and one-line errors, `data inspect` / `data synth`.</summary>
+[Collection("torch-serial")]
+public class CliTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "corrkd-cli-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(root)) Directory.Delete(root, true); }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (o, e) = (new StringWriter(), new StringWriter());
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        Console.SetOut(o); Console.SetError(e);
+        try { return (Program.Main(args), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void UnknownCommandsAndOptionsGetUsageAndExitCode2()
+    {
+        var (c1, _, e1) = Run("fly");
+        Assert.Equal(2, c1); Assert.Contains("unknown command 'fly'", e1);
+        var (c2, _, e2) = Run("teacher", "--dataset", "synthetic-mosi-tiny", "--epoch", "3");
+        Assert.Equal(2, c2); Assert.Contains("--epoch", e2); Assert.Contains("usage:", e2);
+        var (c3, _, e3) = Run("distill", "--teacher", "x", "--variant", "magic");
+        Assert.Equal(2, c3); Assert.Contains("unknown variant 'magic'", e3);
+    }
+
+    [Fact]
+    public void BadDataGetsOneLineErrorNamingIt()
+    {
+        var (c, _, e) = Run("data", "inspect", "synthetic-mosy");
+        Assert.Equal(1, c);
+        Assert.Contains("synthetic-mosy", e); Assert.Contains("synthetic-mosi", e);   // lists the known names
+        Assert.DoesNotContain("   at ", e);                                           // no stack trace
+        var (c2, _, e2) = Run("data", "inspect", "/no/such/file.pkl");
+        Assert.Equal(1, c2); Assert.Contains("file not found", e2);
+    }
+
+    [Fact]
+    public void InspectJsonDescribesEverySplitAndModality()
+    {
+        var (c, o, _) = Run("data", "inspect", "synthetic-mosi-tiny", "--json");
+        Assert.Equal(0, c);
+        var doc = JsonNode.Parse(o)!;
+        Assert.Equal(64, (int)doc["splits"]!["train"]!["count"]!);
+        Assert.Equal(300, (int)doc["splits"]!["train"]!["modalities"]!["language"]!["shape"]![2]!);
+        Assert.Equal(0, (int)doc["splits"]!["test"]!["modalities"]!["audio"]!["nan"]!);
+    }
+
+    [Fact]
+    public void SynthWritesAPickleThatInspectReadsBackAndNeverOverwrites()
+    {
+        Directory.CreateDirectory(root);
+        var file = Path.Combine(root, "tiny.pkl");
+        Assert.Equal(0, Run("data", "synth", "synthetic-iemocap-tiny", "--out", file).Code);
+        var (c, o, _) = Run("data", "inspect", file, "--json");
+        Assert.Equal(0, c);
+        Assert.Equal("emotion", (string)JsonNode.Parse(o)!["task"]!);
+        var (c2, _, e2) = Run("data", "synth", "synthetic-iemocap-tiny", "--out", file);
+        Assert.Equal(1, c2); Assert.Contains("refusing to overwrite", e2);
+    }
+}
+
+[CollectionDefinition("torch-serial", DisableParallelization = true)]
+public class TorchSerialCollection { }

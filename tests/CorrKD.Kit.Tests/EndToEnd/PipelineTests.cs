@@ -1,0 +1,102 @@
+using System.Globalization;
+using CorrKD.Evaluation;
+using CorrKD.Evaluation.Metrics;
+using CorrKD.Experiments;
+using CorrKD.Reporting;
+using Xunit;
+
+namespace CorrKD.Tests.EndToEnd;
+
+/// <summary>Teacher -> student -> evaluation -> grid -> report on tiny synthetic data, through the library the CLI uses.</summary>
+[Collection("torch-serial")]
+public class PipelineTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "corrkd-e2e-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(root)) Directory.Delete(root, true); }
+
+    private RunRequest Tiny(string name) => new()
+    {
+        Dataset = "synthetic-mosi-tiny", Epochs = 2, Threads = 1, Device = "cpu", Out = Path.Combine(root, name),
+    };
+
+    [Fact]
+    public void TeacherThenStudentWriteCompleteRunFolders()
+    {
+        var teacher = TrainingRun.Teacher(Tiny("teacher"));
+        foreach (var f in new[] { "run.json", "config.json", "history.csv", "metrics.json", "results.csv", "predictions.csv" })
+            Assert.True(File.Exists(Path.Combine(teacher.Folder, f)), $"teacher run lacks {f}");
+        Assert.Equal(8 + 11, teacher.Test.Count);            // 7 sets + avg, 11 rates
+
+        var student = TrainingRun.Student(Tiny("corrkd") with { Variant = "corrkd", TeacherRun = teacher.Folder });
+        var history = File.ReadAllLines(Path.Combine(student.Folder, "history.csv"));
+        foreach (var term in new[] { "train_task", "train_scd", "train_cpd", "train_rcd" })
+            Assert.Contains(term, history[0]);                // every term logged per epoch
+        Assert.NotNull(student.TeacherComplete);
+
+        // predictions.csv lets anyone recompute a metric: F1 (non0) on the complete set from it equals results.csv.
+        var lines = File.ReadAllLines(Path.Combine(student.Folder, "predictions.csv")).Skip(1).Select(l => l.Split(','))
+            .Where(c => c[1] == "inter" && c[2] == "lav").ToList();
+        var truth = lines.Select(c => float.Parse(c[3], CultureInfo.InvariantCulture)).ToArray();
+        var pred = lines.Select(c => int.Parse(c[5], CultureInfo.InvariantCulture)).ToArray();
+        var recomputed = SentimentMetrics.Binary(truth, pred).F1Non0;
+        var reported = ResultsCsv.Read(Path.Combine(student.Folder, "results.csv"))
+            .Single(r => r.Protocol == "inter" && r.Condition == "lav" && r.Metric == "f1_non0").Value;
+        Assert.Equal(reported, recomputed, 12);
+    }
+
+    [Fact]
+    public void ARunFolderIsNeverOverwritten()
+    {
+        TrainingRun.Teacher(Tiny("t") with { EvaluateIntra = false });
+        var e = Assert.Throws<IOException>(() => TrainingRun.Teacher(Tiny("t") with { EvaluateIntra = false }));
+        Assert.Contains("refusing to overwrite", e.Message);
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameTestMetrics()
+    {
+        var a = TrainingRun.Teacher(Tiny("a") with { EvaluateIntra = false, Seed = 3 });
+        var b = TrainingRun.Teacher(Tiny("b") with { EvaluateIntra = false, Seed = 3 });
+        Assert.Equal(File.ReadAllText(Path.Combine(a.Folder, "results.csv")), File.ReadAllText(Path.Combine(b.Folder, "results.csv")));
+    }
+
+    [Fact]
+    public void ShardedGridMergesIntoOneReportAndARerunSkipsFinishedCells()
+    {
+        var spec = new GridSpec { Datasets = new[] { "synthetic-mosi-tiny" }, Seeds = new[] { 0, 1 }, Variants = new[] { "no-kd", "corrkd" }, Epochs = 1, EvaluateIntra = false };
+        var dir = Path.Combine(root, "grid");
+        var s1 = GridRunner.Run(spec, dir, GridRunner.Shard.Parse("1/2"), threads: 1, device: "cpu");
+        var s2 = GridRunner.Run(spec, dir, GridRunner.Shard.Parse("2/2"), threads: 1, device: "cpu");
+        Assert.Equal(3, s1.Count); Assert.Equal(3, s2.Count);                       // teacher + 2 students per shard
+        Assert.Empty(s1.Select(c => c.Folder).Intersect(s2.Select(c => c.Folder)));  // disjoint work
+        var again = GridRunner.Run(spec, dir, GridRunner.Shard.All, threads: 1, device: "cpu");
+        Assert.All(again, c => Assert.True(c.Skipped));
+
+        var rows = GridRunner.CollectResults(new[] { dir });
+        Assert.Equal(new[] { 0, 1 }, rows.Select(r => r.Seed).Distinct().Order());
+        Assert.Equal(new[] { "corrkd", "no-kd", "teacher" }, rows.Select(r => r.Variant).Distinct().Order());
+        var report = Report.Build(rows, Path.Combine(dir, "report"), withPublished: true, png: false);
+        Assert.Contains("CorrKD (published)", report.MainTableMarkdown);
+        Assert.Contains("corrkd − no-kd", report.MainTableMarkdown);
+        Assert.True(File.Exists(Path.Combine(dir, "report", "tables", "synthetic-mosi-tiny@0_inter.tex")));
+    }
+
+    [Fact]
+    public void AGridFolderRefusesADifferentGrid()
+    {
+        var dir = Path.Combine(root, "g2");
+        var spec = new GridSpec { Datasets = new[] { "synthetic-mosi-tiny" }, Seeds = new[] { 0 }, Variants = new[] { "no-kd" }, Epochs = 1, EvaluateIntra = false };
+        GridRunner.Run(spec, dir, GridRunner.Shard.All, threads: 1, device: "cpu");
+        var e = Assert.Throws<InvalidOperationException>(() => GridRunner.Run(spec with { Seeds = new[] { 5 } }, dir, GridRunner.Shard.All, 1, "cpu"));
+        Assert.Contains("different grid", e.Message);
+    }
+
+    [Fact]
+    public void ShardSyntaxIsChecked()
+    {
+        Assert.Throws<ArgumentException>(() => GridRunner.Shard.Parse("3/2"));
+        Assert.Throws<ArgumentException>(() => GridRunner.Shard.Parse("1-2"));
+        var s = GridRunner.Shard.Parse("2/3");
+        Assert.Equal(new[] { 1, 4 }, Enumerable.Range(0, 6).Where(s.Takes));
+    }
+}
