@@ -5,7 +5,6 @@ using Xunit;
 namespace CorrKD.Tests.EndToEnd;
 
 /// <summary>The command line: exit codes and one-line errors, `data inspect` / `data synth`.</summary>
-[Collection("torch-serial")]
 public class CliTests : IDisposable
 {
     private readonly string root = Path.Combine(Path.GetTempPath(), "corrkd-cli-" + Guid.NewGuid().ToString("N"));
@@ -66,6 +65,3 @@ public class CliTests : IDisposable
         Assert.Equal(1, c2); Assert.Contains("refusing to overwrite", e2);
     }
 }
-
-[CollectionDefinition("torch-serial", DisableParallelization = true)]
-public class TorchSerialCollection { }

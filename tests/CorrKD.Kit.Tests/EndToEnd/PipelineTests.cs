@@ -8,7 +8,6 @@ using Xunit;
 namespace CorrKD.Tests.EndToEnd;
 
 /// <summary>Teacher -> student -> evaluation -> grid -> report on tiny synthetic data, through the library the CLI uses.</summary>
-[Collection("torch-serial")]
 public class PipelineTests : IDisposable
 {
     private readonly string root = Path.Combine(Path.GetTempPath(), "corrkd-e2e-" + Guid.NewGuid().ToString("N"));
