@@ -10,6 +10,7 @@ public static class Program
     {
         ("data", "data inspect PATH|NAME [--json] [--data-seed N]\n  data synth NAME --out FILE [--data-seed N]", DataCommands.Run),
         ("teacher", "teacher --dataset NAME|PATH [--seed N] [--data-seed N] [--epochs N] [--device auto|cpu|cuda] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Teacher),
+        ("export", "export --run RUN_DIR [--out FILE] [--format safetensors|pt]", TrainCommands.Export),
         ("reproduce", "reproduce [--smoke] [--out DIR | --resume DIR] [--seeds 0,1,2] [--datasets A,B] [--variants ...] [--epochs N] [--threads N] [--device D] [--shard i/N] [--no-intra]", ExperimentCommands.Reproduce),
         ("grid", "grid --out GRID_DIR [--datasets A,B] [--data-seeds 0,1] [--seeds 0,1,2] [--variants corrkd,no-kd,...] [--epochs N] [--threads N] [--device D] [--shard i/N] [--report] [--no-intra]", ExperimentCommands.Grid),
         ("study", "study [--smoke] [--datasets synthetic-mosi|PATH,...] [--seeds 0,..,4] [--data-seeds 0,1] [--epochs N] [--out DIR | --resume DIR] [--shard i/N] [--threads N] [--device D]", ExperimentCommands.Study),

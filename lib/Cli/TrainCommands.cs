@@ -30,6 +30,16 @@ public static class TrainCommands
         return 0;
     }
 
+    public static int Export(CliArgs a)
+    {
+        var run = a.Str("run") ?? throw new CliException("export needs --run RUN_DIR");
+        var output = a.Str("out");
+        var format = a.Str("format", "safetensors");
+        a.RejectUnknown(0);
+        Console.WriteLine($"wrote {WeightExport.Export(run, output, format)}");
+        return 0;
+    }
+
     private static RunRequest Common(CliArgs a) => new()
     {
         Seed = a.Int("seed") ?? 0,

@@ -99,3 +99,25 @@ public class PipelineTests : IDisposable
         Assert.Equal(new[] { 1, 4 }, Enumerable.Range(0, 6).Where(s.Takes));
     }
 }
+
+public class ExportTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "corrkd-export-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(root)) Directory.Delete(root, true); }
+
+    [Fact]
+    public void SafetensorsHoldTheSelectedWeightsUnderTheirModuleNames()
+    {
+        var run = TrainingRun.Teacher(new RunRequest { Dataset = "synthetic-mosi-tiny", Epochs = 1, Threads = 1, Device = "cpu", Out = Path.Combine(root, "t"), EvaluateIntra = false });
+        var file = WeightExport.Export(run.Folder, null);
+        var saved = TorchSharp.PyBridge.Safetensors.LoadStateDict(file);
+        using var data = CorrKD.Data.DatasetRegistry.Load("synthetic-mosi-tiny");
+        var folder = RunFolder.Open(run.Folder);
+        using var model = TrainingRun.LoadModel(folder, data, CorrKD.Training.KitConfig.Default("mosi"), TorchSharp.torch.CPU);
+        var expected = model.state_dict();
+        Assert.Equal(expected.Keys.Order(), saved.Keys.Order());
+        Assert.Contains("language.proj.weight", saved.Keys);
+        foreach (var (k, v) in expected) Assert.True(v.allclose(saved[k], 0, 0), $"{k} differs");
+        Assert.Throws<IOException>(() => WeightExport.Export(run.Folder, null));   // never overwrites
+    }
+}
