@@ -44,7 +44,7 @@ public static class NotebookTables
         return new HtmlView(sb.Append("</tbody></table>").ToString());
     }
 
-    /// <summary>A report table (Reporting.Table) as HTML, block labels as full-width rows.</summary>
+    /// <summary>A report table (Reporting.Table) as HTML, block labels as full-width rows, notes (e.g. the published-numbers footnote) below.</summary>
     public static HtmlView AsHtml(this Table t)
     {
         var sb = new StringBuilder();
@@ -63,7 +63,9 @@ public static class NotebookTables
                 sb.Append("</tr>");
             }
         }
-        return new HtmlView(sb.Append("</tbody></table>").ToString());
+        sb.Append("</tbody></table>");
+        foreach (var n in t.Notes) sb.Append("<p><small>").Append(WebUtility.HtmlEncode(n)).Append("</small></p>");
+        return new HtmlView(sb.ToString());
     }
 
     private static string Cell(object? v, int decimals) => v switch
