@@ -9,11 +9,11 @@ set +e
 dotnet test tests/CorrKD.Kit.Tests/CorrKD.Kit.Tests.csproj -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-# One plain closing line: "N passed, N failed, N skipped".
-line=$(grep -E "^(Passed!|Failed!) +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+" "$log" | tail -1 || true)
-if [[ -n "$line" ]]; then
-  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line"); p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line"); s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
-  echo "tests: $p passed, $f failed, $s skipped"
+# One plain closing line: "N passed, N failed, N skipped" (from the runner's summary block).
+num() { grep -E "^ +$1: +[0-9]+" "$log" | tail -1 | sed -E 's/[^0-9]*([0-9]+).*/\1/'; }
+p=$(num Passed); f=$(num Failed); s=$(num Skipped)
+if [[ -n "$p$f$s" ]]; then
+  echo "tests: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped"
 fi
 rm -f "$log"
 exit $rc
