@@ -24,7 +24,11 @@ public sealed class PyTorchStepProcess : IDisposable
     public string TorchVersion { get; }
     public int Threads { get; }
 
+    /// <param name="shape">Batch, sequence and feature sizes of the step.</param>
     /// <param name="threads">torch.set_num_threads(N) in the child; 0 leaves torch's own default (to measure whether it matters)</param>
+    /// <param name="warmup">Untimed steps before the first timed repeat.</param>
+    /// <param name="script">Path of bench/pytorch_step.py.</param>
+    /// <param name="python">Interpreter (Debian's, with python3-torch).</param>
     public PyTorchStepProcess(StepShape shape, int threads, int warmup, string script, string python = DefaultPython)
     {
         var psi = new ProcessStartInfo(python)

@@ -6,7 +6,7 @@ namespace CorrKD.Evaluation;
 
 /// <summary>
 /// Turns logits on a split into the kit's metrics, the same way for every model and protocol.
-/// Sentiment: predicted class -> score (<see cref="LabelScheme.ScoreOf"/>); K=2 gives the binary set
+/// Sentiment: predicted class -> score (<see cref="Metrics.SentimentMetrics.ClassToScore"/>); K=2 gives the binary set
 /// (acc2/f1, has0 and non0), K=3/7 the MMSA set from the score. Emotion: per-emotion one-vs-rest acc and F1.
 /// The headline is f1_non0 (MOSI/MOSEI, MulT lineage) or the mean per-emotion F1 (IEMOCAP).
 /// </summary>

@@ -8,6 +8,8 @@ public static class AtomicFile
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, tmp => File.WriteAllBytes(tmp, bytes));
 
     /// <summary>Calls <paramref name="write"/> with a temporary path in the same folder, then renames it over <paramref name="path"/>.</summary>
+    /// <param name="path">Final file.</param>
+    /// <param name="write">Writes the content to the temporary path it is given.</param>
     /// <param name="extension">Suffix for the temporary file, for writers that insist on one (e.g. ".html").</param>
     public static void Write(string path, Action<string> write, string extension = "")
     {

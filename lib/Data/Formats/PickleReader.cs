@@ -86,6 +86,7 @@ internal sealed class PickleReader : IDisposable
     public void Dispose() => _fs.Dispose();
 
     /// <summary>Parses the whole pickle; large byte strings stay in the file as <see cref="FileSlice"/>.</summary>
+    /// <param name="path">The pickle file.</param>
     /// <param name="inlineLimit">Byte strings up to this size are read; larger ones stay in the file (tests lower it
     /// to push tiny fixtures through the streaming path).</param>
     public static object? Read(string path, long inlineLimit = InlineLimit)
