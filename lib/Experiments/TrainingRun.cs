@@ -142,7 +142,8 @@ public static class TrainingRun
         (objective as IDisposable)?.Dispose();
         teacher?.Dispose();
         model.Dispose();
-        return new RunSummary(folder.Path, kind, data.Name, variant, r.Seed, result.BestEpoch, secondsPerEpoch, test, teacherComplete);
+        return new RunSummary(folder.Path, kind, data.Name, variant, r.Seed, result.BestEpoch, secondsPerEpoch,
+            test.Select(c => c with { Logits = null }).ToList(), teacherComplete);   // logits are freed; predictions.csv has them
     }
 
     /// <summary>The selected (best-on-validation) weights of a finished run, in eval mode.</summary>

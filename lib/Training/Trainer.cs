@@ -52,6 +52,7 @@ public static class Trainer
         double lr = o.LearningRate, plateauBest = double.PositiveInfinity, best = double.NegativeInfinity;
         int plateauBad = 0, bestEpoch = 0, sinceBest = 0, startEpoch = 1;
         bool resumed = false;
+        List<Dictionary<string, Tensor>>? bestWeights = null;   // in-memory best when there is no checkpoint folder
         string? lastDir = checkpointDir == null ? null : Path.Combine(checkpointDir, "last");
         string? bestDir = checkpointDir == null ? null : Path.Combine(checkpointDir, "best");
 
@@ -141,12 +142,9 @@ public static class Trainer
         // Leave the selected epoch's weights in the modules.
         if (bestDir != null && Checkpoint.Exists(bestDir)) Checkpoint.LoadWeights(bestDir, objective.Modules);
         else if (bestWeights != null) RestoreInMemory(objective.Modules, bestWeights);
-        bestWeights = null;
         foreach (var m in objective.Modules) m.eval();
         return new TrainResult(history, bestEpoch, best, resumed);
     }
-
-    [ThreadStatic] private static List<Dictionary<string, Tensor>>? bestWeights;
 
     private static void SnapshotInMemory(IReadOnlyList<nn.Module> modules, ref List<Dictionary<string, Tensor>>? store)
     {
