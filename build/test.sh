@@ -10,7 +10,7 @@ dotnet test tests/CorrKD.Kit.Tests/CorrKD.Kit.Tests.csproj -c Release --logger "
 rc=${PIPESTATUS[0]}
 set -e
 # One plain closing line: "N passed, N failed, N skipped" (from the runner's summary block).
-num() { grep -E "^ +$1: +[0-9]+" "$log" | tail -1 | sed -E 's/[^0-9]*([0-9]+).*/\1/'; }
+num() { { grep -E "^ +$1: +[0-9]+" "$log" || true; } | tail -1 | sed -E 's/[^0-9]*([0-9]+).*/\1/'; }
 p=$(num Passed); f=$(num Failed); s=$(num Skipped)
 if [[ -n "$p$f$s" ]]; then
   echo "tests: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped"
