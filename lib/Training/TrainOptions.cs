@@ -22,7 +22,11 @@ public sealed record TrainOptions
     public string Selection { get; init; } = "loss";
     /// <summary>Overrides the model's three dropout rates for this run when set (a teacher-strength lever).</summary>
     public double? Dropout { get; init; }
-    public int EvalBatchSize { get; init; } = 512;
+    /// <summary>
+    /// Inference batch. 128, not larger: at 512 the attention tensors pass glibc's mmap threshold, every op then
+    /// maps fresh pages, and one evaluation pass was 3-9x slower on the build machines.
+    /// </summary>
+    public int EvalBatchSize { get; init; } = 128;
 
     public void Validate(string who)
     {
