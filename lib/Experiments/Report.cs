@@ -64,15 +64,9 @@ public static class Report
             files.Add(Chart(Charts.ConditionBars(agg, dataset, ablationMetric, "", options.Variants), chartsDir, $"{Safe(dataset)}_conditions", png, outDir));
             files.Add(Chart(Charts.AblationBars(agg, dataset, ablationMetric, family == "MOSI" ? pub : null, options.Variants), chartsDir, $"{Safe(dataset)}_ablation", png, outDir));
 
-            // corrkd against every other variant, on the Avg over incomplete sets and on complete input; Holm over that family.
-            var comparisons = new List<PairedComparison>();
-            foreach (var other in options.Variants!.Where(v => v != "corrkd" && !v.Contains(':')))
-                comparisons.AddRange(PairedStatistics.Compare(dsRows, "corrkd", other, ablationMetric, dataset, Protocols.Inter)
-                    .Where(c => c.Condition is "avg" or "lav" && c.Emotion == ""));
+            var comparisons = CorrKDComparisons(dsRows, dataset, ablationMetric);
             if (comparisons.Count > 0)
             {
-                var holm = PairedStatistics.Holm(comparisons.Select(c => c.Result.PValue).ToArray());
-                comparisons = comparisons.Select((c, i) => c with { PHolm = holm[i] }).ToList();
                 var paired = Tables.Paired(comparisons, options, $"{Safe(dataset)}_paired");
                 files.AddRange(paired.Write(tablesDir).Select(f => Path.GetRelativePath(outDir, f)));
                 main.AppendLine(paired.ToMarkdown());
@@ -84,6 +78,20 @@ public static class Report
         files.Add("tables.md");
         log.WriteLine($"report: {files.Count} files in {outDir}");
         return new ReportOutput(outDir, files, main.ToString(), summary.ToString());
+    }
+
+    /// <summary>
+    /// corrkd against every other variant of one data set (settings excluded), paired over seeds, on the Avg over
+    /// the six incomplete sets and on complete input; Holm-Bonferroni over exactly that family.
+    /// </summary>
+    public static IReadOnlyList<PairedComparison> CorrKDComparisons(IReadOnlyList<ResultRow> rows, string dataset, string metric)
+    {
+        var comparisons = new List<PairedComparison>();
+        foreach (var other in VariantOrder(rows.Where(r => r.Dataset == dataset).Select(r => r.Variant)).Where(v => v != "corrkd" && !v.Contains(':')))
+            comparisons.AddRange(PairedStatistics.Compare(rows, "corrkd", other, metric, dataset, Protocols.Inter)
+                .Where(c => c.Condition is "avg" or "lav" && c.Emotion == ""));
+        var holm = PairedStatistics.Holm(comparisons.Select(c => c.Result.PValue).ToArray());
+        return comparisons.Select((c, i) => c with { PHolm = holm[i] }).ToList();
     }
 
     /// <summary>
