@@ -39,8 +39,7 @@ public static class Report
             bool emotion = dsRows.Any(r => r.Emotion.Length > 0);
             var metric = emotion ? Tables.EmotionHeadline : Tables.SentimentHeadline;
             var family = Family(dataset);
-            var pub = published.Where(p => p.Dataset == family).Select(p => p with { Dataset = dataset })
-                .Concat(published.Where(p => p.Dataset == "MOSI-ablation" && family == "MOSI")).ToList();
+            var pub = PublishedFor(published, dataset);
             var options = new TableOptions { Variants = VariantOrder(dsRows.Select(r => r.Variant)) };
 
             var inter = emotion ? Tables.Iemocap(agg, dataset, metric, pub, options) : Tables.InterModality(agg, dataset, metric, pub, options);
@@ -108,6 +107,17 @@ public static class Report
         if (gaps.Count == 0) return $"{dataset}: teacher gap unavailable (needs teacher and no-kd runs)";
         return $"{dataset}: teacher gap (teacher complete {metric} − no-kd student complete {metric}, points) per seed: " +
                string.Join(", ", gaps.Select(g => $"s{g.s} {g.gap:+0.00;-0.00}")) + $"; mean {gaps.Average(g => g.gap):+0.00;-0.00}";
+    }
+
+    /// <summary>
+    /// The published rows of a kit data set's family, renamed to the kit's data set so tables print them in their
+    /// labelled block; for MOSI also the published ablation rows.
+    /// </summary>
+    public static IReadOnlyList<PublishedRow> PublishedFor(IReadOnlyList<PublishedRow> published, string dataset)
+    {
+        var family = Family(dataset);
+        return published.Where(p => p.Dataset == family).Select(p => p with { Dataset = dataset })
+            .Concat(published.Where(p => p.Dataset == "MOSI-ablation" && family == "MOSI")).ToList();
     }
 
     /// <summary>The paper's family of a kit data set name (synthetic-mosi@0 -> MOSI), for the published rows.</summary>

@@ -38,9 +38,6 @@ public static class NotebookGrids
     {
         var path = PublishedResults.FindDefault() ?? PublishedResults.FindDefault(NotebookSetup.RepoRoot());
         if (path is null) return Array.Empty<PublishedRow>();
-        var family = Report.Family(dataset);
-        var all = PublishedResults.Load(path);
-        return all.Where(p => p.Dataset == family).Select(p => p with { Dataset = dataset })
-            .Concat(all.Where(p => p.Dataset == "MOSI-ablation" && family == "MOSI")).ToList();
+        return Report.PublishedFor(PublishedResults.Load(path), dataset);
     }
 }
