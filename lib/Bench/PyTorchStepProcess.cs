@@ -40,6 +40,9 @@ public sealed class PyTorchStepProcess : IDisposable
                      "--clip", shape.ClipGrad.ToString("R", CultureInfo.InvariantCulture), "--threads", $"{threads}", "--warmup", $"{warmup}" })
             psi.ArgumentList.Add(arg);
         psi.Environment["OPENBLAS_NUM_THREADS"] = "1";   // torch's own pool does the threading; OpenBLAS threads would oversubscribe
+        // The child's malloc gets the same settings as this process (KitRuntime.ConfigureAllocator), so the ratio is fair.
+        if (Experiments.KitRuntime.Allocator == "tuned") psi.Environment["GLIBC_TUNABLES"] = Experiments.KitRuntime.GlibcTunables;
+        else psi.Environment.Remove("GLIBC_TUNABLES");
         process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {python}");
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); };
         process.BeginErrorReadLine();

@@ -32,6 +32,10 @@ public static class BenchCommand
         var o = Console.Out;
         o.WriteLine($"bench: {Environment.ProcessorCount} cores, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, " +
                     $"load average {LoadAverage()} (a shared machine skews absolute figures; ratios come from alternating repeats)");
+        o.WriteLine(Experiments.KitRuntime.Allocator == "tuned"
+            ? $"allocator: tuned on both sides (mallopt here; the PyTorch child gets GLIBC_TUNABLES={Experiments.KitRuntime.GlibcTunables}); CORRKD_MALLOC=glibc for glibc's defaults"
+            : "allocator: glibc defaults on both sides (CORRKD_MALLOC=glibc)" +
+              (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } t ? $"; warning: GLIBC_TUNABLES={t} is set in this process's environment" : ""));
         string? ratioLine = null;
 
         if (only.Contains("a"))

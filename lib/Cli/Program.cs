@@ -33,6 +33,7 @@ public static class Program
         }
         try
         {
+            Experiments.KitRuntime.ConfigureAllocator();
             return cmd.Run(new CliArgs(args.Skip(1), Flags));
         }
         catch (CliException e)

@@ -51,11 +51,19 @@ public static class Predictor
     /// Logits with intra-modality frame dropping at <paramref name="rate"/>: the fixed masks of
     /// <see cref="Data.Missing.MissingModality"/> keyed by (maskSeed, split, sample index, modality, rate).
     /// </summary>
+    /// <remarks>Rate 0 keeps every frame (a plain complete pass, no masks built); rate 1 drops every frame, so
+    /// every sample's input is all zeros and one zero sample's logits are repeated N times.</remarks>
     public static Tensor WithFrameDrop(CorrKDBackbone model, MsaSplit split, long maskSeed, double rate, int batchSize, Device device)
     {
+        if (rate == 0) return Complete(model, split, batchSize, device).Logits;
         var parts = new List<Tensor>();
         using var outer = NewDisposeScope();
         using var _ = no_grad();
+        if (rate == 1)
+        {
+            var zero = split.Modalities.Select(m => zeros(1, m.shape[1], m.shape[2], device: device)).ToArray();
+            return model.Forward(zero).Logits.cpu().expand(split.Count, -1).contiguous().DetachFromDisposeScope();
+        }
         for (long start = 0; start < split.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();

@@ -10,7 +10,8 @@ namespace CorrKD.Experiments;
 /// setting with the same teacher config), GRID/runs/SETTING/DATASET@DATASEED/sSEED/VARIANT/.
 /// Resumable: a cell whose results.csv exists is skipped; a cell with a checkpoint but no results continues
 /// from it. Shardable: shard i of N takes every N-th teacher group (groups, not single runs, so a teacher and
-/// its students always share a machine); shards write disjoint folders and are merged by reading every
+/// its students always share a machine; a teacher shared by groups on different shards is trained by the first
+/// shard to reach it while the other waits on its lock file); shards write disjoint folders and are merged by reading every
 /// results.csv under the grid (see <see cref="CollectResults"/>).
 /// </summary>
 public static class GridRunner
@@ -83,6 +84,8 @@ public static class GridRunner
 
     private static CellStatus RunCell(string label, string dir, Func<RunRequest, RunSummary> run, RunRequest req, TextWriter log)
     {
+        // Shards share teachers: whoever takes a cell first trains it, the others wait and then skip it.
+        using var held = IO.FileLock.Acquire(dir + ".lock", () => log.WriteLine($"{label}: another process is training it; waiting"));
         if (File.Exists(Path.Combine(dir, "results.csv")))
         {
             log.WriteLine($"{label}: done earlier, skipped");

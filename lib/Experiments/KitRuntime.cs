@@ -1,11 +1,66 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CorrKD.Experiments;
 
-/// <summary>Device and thread choices, made once per process and recorded in every run.</summary>
+/// <summary>Device, thread and allocator choices, made once per process and recorded in every run.</summary>
 public static class KitRuntime
 {
+    /// <summary>Environment variable that picks the allocator mode: "tuned" (default) or "glibc" (leave glibc alone).</summary>
+    public const string AllocatorVariable = "CORRKD_MALLOC";
+
+    /// <summary>
+    /// The "tuned" glibc malloc settings (mallopt parameter, value, the same setting as a GLIBC_TUNABLES name).
+    /// libtorch allocates every intermediate with malloc; a student step at batch 128 makes many 1-13 MB
+    /// tensors. With glibc's defaults those sit around the mmap threshold and the heap top is trimmed back to
+    /// the kernel after every step, so each op pays fresh page faults. Raising the mmap threshold to its
+    /// ceiling (32 MiB), the trim threshold to 1 GiB and padding heap growth by 256 MiB keeps the pages mapped:
+    /// the bench (run with CORRKD_MALLOC=glibc for the "before") measures the effect on both TorchSharp and
+    /// PyTorch, which gets the same settings through GLIBC_TUNABLES. Numerics are untouched.
+    /// </summary>
+    public static readonly (int Param, int Value, string Tunable)[] TunedMalloc =
+    {
+        (-3 /* M_MMAP_THRESHOLD */, 32 << 20, "glibc.malloc.mmap_threshold"),
+        (-1 /* M_TRIM_THRESHOLD */, 1 << 30, "glibc.malloc.trim_threshold"),
+        (-2 /* M_TOP_PAD */, 256 << 20, "glibc.malloc.top_pad"),
+    };
+
+    /// <summary>"tuned" or "glibc": what <see cref="ConfigureAllocator"/> last applied in this process.</summary>
+    public static string Allocator { get; private set; } = "glibc";
+
+    /// <summary>
+    /// Applies the allocator mode: <paramref name="mode"/>, else CORRKD_MALLOC, else "tuned". Only glibc on Linux
+    /// is tuned (mallopt); elsewhere this records "glibc" and does nothing. Idempotent; call before heavy work.
+    /// Tuning cannot be undone in a process (glibc's dynamic threshold does not come back): after "tuned",
+    /// "glibc" changes nothing and the recorded mode stays "tuned". For glibc's defaults start with CORRKD_MALLOC=glibc.
+    /// </summary>
+    public static string ConfigureAllocator(string? mode = null)
+    {
+        mode ??= Environment.GetEnvironmentVariable(AllocatorVariable) is { Length: > 0 } v ? v : "tuned";
+        mode = mode.ToLowerInvariant();
+        if (mode is not ("tuned" or "glibc"))
+            throw new ArgumentException($"{AllocatorVariable}={mode}: expected 'tuned' or 'glibc'");
+        if (Allocator == "tuned") return Allocator;
+        if (mode == "tuned" && OperatingSystem.IsLinux())
+        {
+            try
+            {
+                foreach (var (param, value, tunable) in TunedMalloc)
+                    if (mallopt(param, value) != 1) throw new InvalidOperationException($"mallopt refused {tunable}={value}");
+                return Allocator = "tuned";
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { /* not glibc (musl): leave it */ }
+        }
+        return Allocator = "glibc";
+    }
+
+    /// <summary>The GLIBC_TUNABLES value equal to the tuned mode, for child processes (the PyTorch bench).</summary>
+    public static string GlibcTunables => string.Join(":", TunedMalloc.Select(t => $"{t.Tunable}={t.Value}"));
+
+    [DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int mallopt(int param, int value);
+
     /// <summary>auto: CUDA when this build has a CUDA backend and a GPU is visible, else CPU.</summary>
     public static Device ResolveDevice(string name) => name.ToLowerInvariant() switch
     {

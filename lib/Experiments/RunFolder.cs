@@ -64,6 +64,7 @@ public sealed class RunFolder
             ["dotnet"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             ["torch_threads"] = TorchSharp.torch.get_num_threads(),
+            ["allocator"] = KitRuntime.Allocator,
             ["git_commit"] = GitCommit(),
             ["started_utc"] = DateTime.UtcNow.ToString("o"),
         };

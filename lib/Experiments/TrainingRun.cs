@@ -123,8 +123,7 @@ public static class TrainingRun
         IO.AtomicFile.Write(folder.File("history.csv"), tmp => Microsoft.Data.Analysis.DataFrame.SaveCsv(result.HistoryFrame(), tmp, cultureInfo: CultureInfo.InvariantCulture));
 
         // Test evaluation under both protocols.
-        var test = MissingProtocols.Inter(model, data.Test, scheme, data.ClassNames, train.EvalBatchSize, device);
-        if (r.EvaluateIntra) test.AddRange(MissingProtocols.Intra(model, data.Test, scheme, data.ClassNames, cfg.MaskSeed, null, train.EvalBatchSize, device));
+        var test = MissingProtocols.Sweep(model, data.Test, scheme, data.ClassNames, cfg.MaskSeed, r.EvaluateIntra, train.EvalBatchSize, device);
         MissingProtocols.WritePredictions(folder.File("predictions.csv"), data.Test, scheme, test);
         var rows = ResultRows(data.Name + (DatasetRegistry.IsSynthetic(r.Dataset) ? $"@{r.DataSeed}" : ""), variant, r.Seed, test, data);
         ResultsCsv.Write(folder.File("results.csv"), rows);

@@ -19,14 +19,16 @@ public static class NotebookSetup
     private static int _resolverInstalled;
 
     /// <summary>
-    /// Installs the FSharp.Core resolver fix and returns the repository root.
-    /// Why: Plotly.NET 6.0.0 references FSharp.Core 10.1.0.0, the stock .NET Interactive kernel ships 10.0.0.0, and
+    /// Installs the FSharp.Core resolver fix, preloads the package's libtorch, tunes malloc as the CLI does
+    /// (<see cref="Experiments.KitRuntime.ConfigureAllocator"/>) and returns the repository root.
+    /// Why the resolver: Plotly.NET 6.0.0 references FSharp.Core 10.1.0.0, the stock .NET Interactive kernel ships 10.0.0.0, and
     /// the first chart would fail with FileNotFoundException. Call it before any cell that touches Plotly.
     /// </summary>
     public static string Init()
     {
         InstallFSharpCoreResolver();
         PreloadTorchNatives();
+        Experiments.KitRuntime.ConfigureAllocator();
         return RepoRoot();
     }
 

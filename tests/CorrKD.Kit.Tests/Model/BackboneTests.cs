@@ -67,6 +67,32 @@ public class BackboneTests
     }
 
     [Fact]
+    public void SweepShortcutsEqualMaskedFullPasses()
+    {
+        // The sweep reuses the complete logits for rate 0 and one zero sample for rate 1 (every frame dropped);
+        // both must equal a full pass on the frame-dropped inputs, and the other rates must still differ.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(4);
+        using var ds = TestData.Sentiment(8, 4, 10);
+        using var m = new CorrKDBackbone(ds.Dims, 2, Small);
+        m.eval();
+        var scheme = LabelScheme.For(ds);
+        var sweep = MissingProtocols.Sweep(m, ds.Test, scheme, ds.ClassNames, maskSeed: 5, intra: true, batchSize: 3, CPU);
+        using var _ = no_grad();
+        var idx = Enumerable.Range(0, ds.Test.Count).Select(i => (long)i).ToArray();
+        foreach (var r in new[] { 0.0, 0.5, 1.0 })
+        {
+            var full = m.Forward(CorrKD.Data.Missing.MissingModality.DropFrames(ds.Test.Modalities, 5, ds.Test.Name, idx, r)).Logits;
+            var got = sweep.Single(c => c.Protocol == "intra" && c.Condition == MissingProtocols.RateName(r)).Logits!;
+            Assert.True(full.allclose(got, rtol: 1e-5, atol: 1e-5), $"rate {r}: sweep logits differ from a full pass on dropped frames");
+        }
+        Assert.Equal(11, sweep.Count(c => c.Protocol == "intra"));
+        var all = sweep.Single(c => c.Condition == "1.0").Logits!;
+        Assert.True(all.allclose(all[0].expand_as(all)), "rate 1: every sample sees zeros, so every row is the same");
+        Assert.False(sweep.Single(c => c.Condition == "0.5").Logits!.allclose(sweep.Single(c => c.Condition == "0.0").Logits!));
+    }
+
+    [Fact]
     public void SinusoidalPositionsFollowTheFormula()
     {
         using var scope = NewDisposeScope();
