@@ -37,12 +37,24 @@ public static class ExperimentCommands
         var shard = a.Str("shard") is { } sh ? GridRunner.Shard.Parse(sh) : GridRunner.Shard.All;
         int threads = a.Int("threads") ?? 0;
         var device = a.Str("device", "auto");
+        bool reportOnly = a.Flag("report-only");
         a.RejectUnknown(0);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        GridRunner.Run(spec, dir, shard, threads, device, new ConsoleProgress(), Console.Error);
-        if (shard.Count > 1) { Console.WriteLine($"shard {shard.Index}/{shard.Count} done; when all finish, rerun `study --resume {dir}` to analyse"); return 0; }
-        Console.WriteLine(Experiments.Study.WriteReport(GridRunner.CollectResults(new[] { dir }), Path.Combine(dir, "report"), png: !smoke));
-        Console.WriteLine($"wall time {clock.Elapsed:hh\\:mm\\:ss}; study under {Path.GetFullPath(dir)}");
+        if (reportOnly)
+        {
+            // Analyse what has finished so far (other shards may still be training); trains nothing.
+            var specFile = Path.Combine(a.Str("resume") ?? throw new CliException("--report-only needs --resume STUDY_DIR"), "grid.json");
+            if (!File.Exists(specFile)) throw new FileNotFoundException($"{specFile} not found: is {dir} a study folder?", specFile);
+            spec = GridSpec.Parse(File.ReadAllText(specFile), specFile);
+        }
+        else
+        {
+            GridRunner.Run(spec, dir, shard, threads, device, new ConsoleProgress(), Console.Error);
+            if (shard.Count > 1) { Console.WriteLine($"shard {shard.Index}/{shard.Count} done; when all finish, rerun `study --resume {dir}` to analyse"); return 0; }
+        }
+        var report = Path.Combine(dir, "report");
+        Console.WriteLine(Experiments.Study.WriteReport(GridRunner.CollectResults(new[] { dir }), report, png: !smoke,
+            header: Experiments.Study.StatusText(spec, dir)));
+        Console.WriteLine($"study under {Path.GetFullPath(dir)}; report in {Path.GetFullPath(report)}");
         return 0;
     }
 

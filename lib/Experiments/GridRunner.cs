@@ -48,28 +48,77 @@ public static class GridRunner
 
         var groups = spec.Groups();
         var mine = groups.Where((g, i) => shard.Takes(i)).ToList();
-        int cellsTotal = mine.Sum(g => 1 + VariantsOf(spec, g).Length), cellNo = 0;
+        int cellsTotal = mine.Sum(g => CellsOf(spec, gridDir, g).Count), cellNo = 0;
         var statuses = new List<CellStatus>();
         foreach (var g in mine)
         {
-            var cfg = GridSpec.ConfigFor(g.Setting, g.Dataset);
-            var cfgPath = Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{cfg.Family}.json");
-            if (!File.Exists(cfgPath)) IO.AtomicFile.WriteAllText(cfgPath, cfg.ToJson());
-            var groupDir = Path.Combine(gridDir, "runs", g.Key);
-            // Settings that leave the teacher's config alone share one teacher per (data set, data seed, seed).
-            var teacherDir = Path.Combine(gridDir, "teachers", $"{GridSpec.SafeName(g.Dataset)}@{g.DataSeed}", $"s{g.Seed}", TeacherKey(cfg));
+            var cfgPath = ConfigPath(gridDir, g);
+            if (!File.Exists(cfgPath)) IO.AtomicFile.WriteAllText(cfgPath, GridSpec.ConfigFor(g.Setting, g.Dataset).ToJson());
             var baseReq = new RunRequest
             {
                 Dataset = g.Dataset, DataSeed = g.DataSeed, Seed = g.Seed, Epochs = spec.Epochs, Threads = threads, Device = device,
                 ConfigPath = cfgPath, EvaluateIntra = spec.EvaluateIntra,
             };
-            statuses.Add(RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/teacher ({Path.GetFileName(teacherDir)})", teacherDir,
-                r => TrainingRun.Teacher(r, progress, log), baseReq, log));
-            foreach (var v in VariantsOf(spec, g))
-                statuses.Add(RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/{v}", Path.Combine(groupDir, v),
-                    r => TrainingRun.Student(r, progress, log), baseReq with { Variant = v, TeacherRun = teacherDir }, log));
+            foreach (var c in CellsOf(spec, gridDir, g))
+                statuses.Add(c.IsTeacher
+                    ? RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/teacher ({Path.GetFileName(c.Dir)})", c.Dir, r => TrainingRun.Teacher(r, progress, log), baseReq, log)
+                    : RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/{c.Variant}", c.Dir, r => TrainingRun.Student(r, progress, log),
+                        baseReq with { Variant = c.Variant, TeacherRun = c.TeacherDir }, log));
         }
         return statuses;
+    }
+
+    /// <summary>One training of a grid: the group's teacher (shared by every setting with the same teacher config) or a student.</summary>
+    public sealed record Cell(GridSpec.Group Group, string Variant, string Dir, string TeacherDir)
+    {
+        public bool IsTeacher => Variant == "teacher";
+        public bool Done => File.Exists(Path.Combine(Dir, "results.csv"));
+    }
+
+    /// <summary>The group's cells in training order, teacher first; the one place grid folder paths are made.</summary>
+    public static IReadOnlyList<Cell> CellsOf(GridSpec spec, string gridDir, GridSpec.Group g)
+    {
+        var cfg = GridSpec.ConfigFor(g.Setting, g.Dataset);
+        // Settings that leave the teacher's config alone share one teacher per (data set, data seed, seed).
+        var teacherDir = Path.Combine(gridDir, "teachers", $"{GridSpec.SafeName(g.Dataset)}@{g.DataSeed}", $"s{g.Seed}", TeacherKey(cfg));
+        var groupDir = Path.Combine(gridDir, "runs", g.Key);
+        return VariantsOf(spec, g).Select(v => new Cell(g, v, Path.Combine(groupDir, v), teacherDir))
+            .Prepend(new Cell(g, "teacher", teacherDir, teacherDir)).ToList();
+    }
+
+    private static string ConfigPath(string gridDir, GridSpec.Group g) =>
+        Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{GridSpec.ConfigFor(g.Setting, g.Dataset).Family}.json");
+
+    /// <summary>Finished and total trainings per setting (a shared teacher counts once, under the first setting using it).</summary>
+    public static IReadOnlyList<(string Setting, int Done, int Total)> Status(GridSpec spec, string gridDir)
+    {
+        var seen = new HashSet<string>();
+        return spec.Groups().SelectMany(g => CellsOf(spec, gridDir, g)).Where(c => seen.Add(c.Dir))
+            .GroupBy(c => c.Group.Setting.Name)
+            .Select(grp => (grp.Key, grp.Count(c => c.Done), grp.Count())).ToList();
+    }
+
+    /// <summary>
+    /// Wall time from the first run's start (run.json) to the last results.csv, and the summed training time
+    /// (epoch seconds from every history.csv) of a grid's finished runs; zero when nothing has finished.
+    /// </summary>
+    public static (TimeSpan Wall, TimeSpan Training) Timing(string gridDir)
+    {
+        var results = Directory.EnumerateFiles(gridDir, "results.csv", SearchOption.AllDirectories)
+            .Where(f => File.Exists(Path.Combine(Path.GetDirectoryName(f)!, "run.json"))).ToList();
+        if (results.Count == 0) return (TimeSpan.Zero, TimeSpan.Zero);
+        var start = results.Min(f => DateTime.Parse(
+            (string)JsonNode.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(f)!, "run.json")))!["environment"]!["started_utc"]!,
+            System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime());
+        var end = results.Max(File.GetLastWriteTimeUtc);
+        double training = results.Select(f => Path.Combine(Path.GetDirectoryName(f)!, "history.csv")).Where(File.Exists)
+            .Sum(h =>
+            {
+                var lines = File.ReadAllLines(h);
+                int col = Array.IndexOf(lines[0].Split(','), "seconds");
+                return col < 0 ? 0 : lines.Skip(1).Sum(l => double.Parse(l.Split(',')[col], System.Globalization.CultureInfo.InvariantCulture));
+            });
+        return (end - start, TimeSpan.FromSeconds(training));
     }
 
     /// <summary>Short hash of everything that shapes a teacher: model, teacher schedule, classes.</summary>

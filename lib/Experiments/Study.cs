@@ -76,8 +76,24 @@ public static class Study
         return (effects, comparisons);
     }
 
-    /// <summary>Writes the effect table (Markdown/CSV/LaTeX), the forest plot and a plain-words power note.</summary>
-    public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png)
+    /// <summary>
+    /// How far a study folder has got: finished trainings per setting, wall time (first start to last finish)
+    /// and training time summed over runs. A report on an unfinished study says so in its first line.
+    /// </summary>
+    public static string StatusText(GridSpec spec, string gridDir)
+    {
+        var status = GridRunner.Status(spec, gridDir);
+        var (wall, training) = GridRunner.Timing(gridDir);
+        int done = status.Sum(s => s.Done), total = status.Sum(s => s.Total);
+        return $"Finished trainings: {done} of {total}{(done < total ? " (UNFINISHED: effects below use the finished pairs only)" : "")}; " +
+               string.Join(", ", status.Select(s => $"{s.Setting} {s.Done}/{s.Total}")) + ". " +
+               $"Wall time {(int)wall.TotalHours}:{wall:mm\\:ss} from the first start to the last finish; " +
+               $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs.";
+    }
+
+    /// <summary>Writes the effect table (Markdown/CSV/LaTeX), the forest plot and a plain-words power note,
+    /// headed by <paramref name="header"/> (e.g. <see cref="StatusText"/>).</summary>
+    public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png, string header = "")
     {
         var metric = results.Any(r => r.Emotion.Length > 0) ? "f1_avg" : "f1_non0";
         var (effects, comparisons) = Analyse(results, metric);
@@ -90,7 +106,7 @@ public static class Study
         var note = sds.Count == 0 ? "" :
             $"Power: the per-seed paired differences on Avg have a median sd of {sds[sds.Count / 2]:F2} points; detecting a 1-point effect " +
             $"at alpha 0.05 with power 0.8 needs about {PairedStatistics.SeedsNeeded(0.01, sds[sds.Count / 2] / 100)} paired seeds.";
-        var md = table.ToMarkdown() + "\n" + note + "\n";
+        var md = (header.Length > 0 ? header + "\n\n" : "") + table.ToMarkdown() + "\n" + note + "\n";
         IO.AtomicFile.WriteAllText(Path.Combine(outDir, "study.md"), md);
         return md;
     }
