@@ -73,7 +73,8 @@ public static class BenchCommand
         if (only.Contains("b"))
         {
             o.WriteLine();
-            o.WriteLine($"(b) evaluation sweep: 7 availability sets (Predictor.ByAvailability) + 11 intra rates (Predictor.WithFrameDrop), MOSI-size test split");
+            o.WriteLine($"(b) evaluation sweep as a training run does it (MissingProtocols.Sweep, with scoring): 7 availability sets + 11 intra rates " +
+                        "(rate 0 reuses the complete logits, rate 1 is one zero sample), MOSI-size test split");
             var e = EvalSweepBench.Run(repeats: Math.Max(3, repeats));
             o.WriteLine($"    {e.Samples} samples, eval batch {e.BatchSize}, threads {TorchSharp.torch.get_num_threads()}: full sweep {e.MedianSweep:F2} s median of {e.SweepSeconds.Length} " +
                         $"({string.Join(" ", e.SweepSeconds.Select(x => x.ToString("F2")))}); availability part {e.MedianAvailability:F2} s, intra part {e.MedianIntra:F2} s");
