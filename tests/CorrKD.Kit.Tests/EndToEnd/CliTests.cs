@@ -28,6 +28,10 @@ public class CliTests : IDisposable
         Assert.Equal(2, c2); Assert.Contains("--epoch", e2); Assert.Contains("usage:", e2);
         var (c3, _, e3) = Run("distill", "--teacher", "x", "--variant", "magic");
         Assert.Equal(2, c3); Assert.Contains("unknown variant 'magic'", e3);
+        var (c4, _, e4) = Run("study", "--report-only");
+        Assert.Equal(2, c4); Assert.Contains("--report-only needs --resume", e4);
+        var (c5, _, e5) = Run("study", "--resume", "/no/such/study", "--report-only");
+        Assert.Equal(1, c5); Assert.Contains("/no/such/study/grid.json not found", e5);
     }
 
     [Fact]

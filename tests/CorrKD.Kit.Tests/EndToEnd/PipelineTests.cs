@@ -65,7 +65,12 @@ public class PipelineTests : IDisposable
         var spec = new GridSpec { Datasets = new[] { "synthetic-mosi-tiny" }, Seeds = new[] { 0, 1 }, Variants = new[] { "no-kd", "corrkd" }, Epochs = 1, EvaluateIntra = false };
         var dir = Path.Combine(root, "grid");
         var s1 = GridRunner.Run(spec, dir, GridRunner.Shard.Parse("1/2"), threads: 1, device: "cpu");
+        Assert.Equal(new[] { ("default", 3, 6) }, GridRunner.Status(spec, dir));      // half the cells finished
         var s2 = GridRunner.Run(spec, dir, GridRunner.Shard.Parse("2/2"), threads: 1, device: "cpu");
+        Assert.Equal(new[] { ("default", 6, 6) }, GridRunner.Status(spec, dir));
+        var (wall, training) = GridRunner.Timing(dir);
+        Assert.True(training > TimeSpan.Zero && wall >= training / 2, $"wall {wall}, training {training}");
+        Assert.StartsWith("Finished trainings: 6 of 6; default 6/6. Wall time ", CorrKD.Experiments.Study.StatusText(spec, dir));
         Assert.Equal(3, s1.Count); Assert.Equal(3, s2.Count);                       // teacher + 2 students per shard
         Assert.Empty(s1.Select(c => c.Folder).Intersect(s2.Select(c => c.Folder)));  // disjoint work
         var again = GridRunner.Run(spec, dir, GridRunner.Shard.All, threads: 1, device: "cpu");
