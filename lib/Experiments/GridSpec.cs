@@ -65,8 +65,12 @@ public sealed record GridSpec
         public string Key => $"{Setting.Name}/{SafeName(Dataset)}@{DataSeed}/s{Seed}";
     }
 
+    /// <summary>Every (setting, data set, data seed, seed). Data seeds only draw new synthetic sets: a data set given
+    /// by path is the same file whatever the data seed, so it takes the first data seed only (no duplicate runs).</summary>
     public IReadOnlyList<Group> Groups() =>
-        (from s in Settings from d in Datasets from ds in DataSeeds from seed in Seeds select new Group(s, d, ds, seed)).ToList();
+        (from s in Settings from d in Datasets
+         from ds in Data.DatasetRegistry.IsSynthetic(d) ? DataSeeds : DataSeeds.Take(1)
+         from seed in Seeds select new Group(s, d, ds, seed)).ToList();
 
     public static string SafeName(string dataset) =>
         new(Path.GetFileNameWithoutExtension(dataset).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());

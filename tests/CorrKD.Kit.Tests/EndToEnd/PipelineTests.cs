@@ -86,6 +86,16 @@ public class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void DataSeedsMultiplyOnlySyntheticSets()
+    {
+        var spec = CorrKD.Experiments.Study.Spec(new[] { "synthetic-mosi", "/data/MOSI/aligned_50.pkl" }, smoke: false);
+        var groups = spec.Groups();
+        Assert.Equal(9 * 5 * 2, groups.Count(g => g.Dataset == "synthetic-mosi"));
+        Assert.Equal(9 * 5, groups.Count(g => g.Dataset.EndsWith(".pkl")));      // one file, one data seed
+        Assert.All(groups.Where(g => g.Dataset.EndsWith(".pkl")), g => Assert.Equal(0, g.DataSeed));
+    }
+
+    [Fact]
     public void AGridFolderRefusesADifferentGrid()
     {
         var dir = Path.Combine(root, "g2");
