@@ -188,10 +188,15 @@ public static class Charts
         var profile = Directory.CreateTempSubdirectory("corrkd-chromium-");
         try
         {
+            // Screenshot a copy without plotly's hover toolbar (the chart's HTML is self-contained, so it renders anywhere).
+            var shot = Path.Combine(profile.FullName, "chart.html");
+            var text = File.ReadAllText(html);
+            int head = text.IndexOf("<head>", StringComparison.OrdinalIgnoreCase);
+            File.WriteAllText(shot, head >= 0 ? text.Insert(head + "<head>".Length, "<style>.modebar-container{display:none !important}</style>") : text);
             var psi = new ProcessStartInfo(chromiumPath) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,600",
                          "--virtual-time-budget=5000", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                         $"--user-data-dir={profile.FullName}", $"--screenshot={png}", new Uri(html).AbsoluteUri })
+                         $"--user-data-dir={profile.FullName}", $"--screenshot={png}", new Uri(shot).AbsoluteUri })
                 psi.ArgumentList.Add(a);
             if (File.Exists(png)) File.Delete(png);
             using var p = Process.Start(psi)!;
