@@ -55,7 +55,12 @@ public static class Predictor
     /// every sample's input is all zeros and one zero sample's logits are repeated N times.</remarks>
     public static Tensor WithFrameDrop(CorrKDBackbone model, MsaSplit split, long maskSeed, double rate, int batchSize, Device device)
     {
-        if (rate == 0) return Complete(model, split, batchSize, device).Logits;
+        if (rate == 0)
+        {
+            var (logits, joint) = Complete(model, split, batchSize, device);
+            joint.Dispose();
+            return logits;
+        }
         var parts = new List<Tensor>();
         using var outer = NewDisposeScope();
         using var _ = no_grad();
