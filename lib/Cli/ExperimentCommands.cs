@@ -42,9 +42,7 @@ public static class ExperimentCommands
         if (reportOnly)
         {
             // Analyse what has finished so far (other shards may still be training); trains nothing.
-            var specFile = Path.Combine(a.Str("resume") ?? throw new CliException("--report-only needs --resume STUDY_DIR"), "grid.json");
-            if (!File.Exists(specFile)) throw new FileNotFoundException($"{specFile} not found: is {dir} a study folder?", specFile);
-            spec = GridSpec.Parse(File.ReadAllText(specFile), specFile);
+            spec = GridSpec.Read(a.Str("resume") ?? throw new CliException("--report-only needs --resume STUDY_DIR"));
         }
         else
         {

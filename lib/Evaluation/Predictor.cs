@@ -51,16 +51,10 @@ public static class Predictor
     /// Logits with intra-modality frame dropping at <paramref name="rate"/>: the fixed masks of
     /// <see cref="Data.Missing.MissingModality"/> keyed by (maskSeed, split, sample index, modality, rate).
     /// </summary>
-    /// <remarks>Rate 0 keeps every frame (a plain complete pass, no masks built); rate 1 drops every frame, so
-    /// every sample's input is all zeros and one zero sample's logits are repeated N times.</remarks>
+    /// <remarks>Rate 1 drops every frame, so every sample's input is all zeros and one zero sample's logits are
+    /// repeated N times. (Rate 0 needs no shortcut here: <see cref="MissingProtocols.Sweep"/> reuses the complete logits.)</remarks>
     public static Tensor WithFrameDrop(CorrKDBackbone model, MsaSplit split, long maskSeed, double rate, int batchSize, Device device)
     {
-        if (rate == 0)
-        {
-            var (logits, joint) = Complete(model, split, batchSize, device);
-            joint.Dispose();
-            return logits;
-        }
         var parts = new List<Tensor>();
         using var outer = NewDisposeScope();
         using var _ = no_grad();

@@ -156,10 +156,9 @@ public static class GridRunner
         {
             if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run folder not found: {folder}");
             var teacherSetting = new Dictionary<string, string>();
-            var specFile = Path.Combine(folder, "grid.json");
-            if (File.Exists(specFile))
+            if (File.Exists(Path.Combine(folder, "grid.json")))
             {
-                var spec = GridSpec.Parse(File.ReadAllText(specFile), specFile);
+                var spec = GridSpec.Read(folder);
                 foreach (var g in spec.Groups())
                     teacherSetting.TryAdd(TeacherKey(GridSpec.ConfigFor(g.Setting, g.Dataset)), g.Setting.Name);
             }

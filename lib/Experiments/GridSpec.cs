@@ -33,6 +33,14 @@ public sealed record GridSpec
     public static readonly JsonSerializerOptions Json = new(KitConfig.Json) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>The grid.json of a grid folder, with an error naming the folder when there is none.</summary>
+    public static GridSpec Read(string gridDir)
+    {
+        var f = Path.Combine(gridDir, "grid.json");
+        if (!File.Exists(f)) throw new FileNotFoundException($"{f} not found: {gridDir} is not a grid folder", f);
+        return Parse(File.ReadAllText(f), f);
+    }
+
     public static GridSpec Parse(string json, string source)
     {
         try { return JsonSerializer.Deserialize<GridSpec>(json, Json) ?? throw new JsonException("empty"); }

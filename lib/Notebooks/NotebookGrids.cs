@@ -16,18 +16,13 @@ public static class NotebookGrids
         if (!Directory.Exists(runsDir)) return null;
         return Directory.GetDirectories(runsDir, prefix + "*")
             .Where(d => File.Exists(Path.Combine(d, "grid.json")))
-            .Where(d => accept is null || accept(GridSpec.Parse(File.ReadAllText(Path.Combine(d, "grid.json")), Path.Combine(d, "grid.json"))))
+            .Where(d => accept is null || accept(GridSpec.Read(d)))
             .OrderByDescending(d => Path.GetFileName(d), StringComparer.Ordinal).ThenByDescending(Directory.GetLastWriteTimeUtc)
             .FirstOrDefault();
     }
 
     /// <summary>The grid.json of a grid folder.</summary>
-    public static GridSpec SpecOf(string gridDir)
-    {
-        var f = Path.Combine(gridDir, "grid.json");
-        if (!File.Exists(f)) throw new FileNotFoundException($"{gridDir} is not a grid folder (no grid.json)", f);
-        return GridSpec.Parse(File.ReadAllText(f), f);
-    }
+    public static GridSpec SpecOf(string gridDir) => GridSpec.Read(gridDir);
 
     /// <summary>
     /// The published rows of the paper family of <paramref name="dataset"/> (synthetic-mosi@0 -> MOSI) relabelled
