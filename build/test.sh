@@ -9,6 +9,8 @@ set +e
 dotnet test tests/CorrKD.Kit.Tests/CorrKD.Kit.Tests.csproj -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
+# Repeat every failure (name, message, top of the stack) just before the summary, so a log's tail shows it.
+awk '/^  (Passed|Skipped) /{on=0} /^  Failed /{on=1; n=0; print "FAILED:"} on && n++ < 30' "$log"
 # One plain closing line: "N passed, N failed, N skipped" (from the runner's summary block).
 num() { { grep -E "^ +$1: +[0-9]+" "$log" || true; } | tail -1 | sed -E 's/[^0-9]*([0-9]+).*/\1/'; }
 p=$(num Passed); f=$(num Failed); s=$(num Skipped)

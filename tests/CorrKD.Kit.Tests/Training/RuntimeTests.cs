@@ -38,7 +38,11 @@ public class RuntimeTests
             Assert.Null(IO.FileLock.TryAcquire(path));
             int waits = 0;
             var second = Task.Run(() => IO.FileLock.Acquire(path, () => Interlocked.Increment(ref waits), TimeSpan.FromMilliseconds(20)));
-            await Task.Delay(200);
+            // Release only once the second holder has found the lock taken (however slowly its thread starts).
+            for (var t = System.Diagnostics.Stopwatch.StartNew(); Volatile.Read(ref waits) == 0 && t.Elapsed < TimeSpan.FromSeconds(30);)
+                await Task.Delay(10);
+            Assert.Equal(1, Volatile.Read(ref waits));
+            await Task.Delay(100);
             Assert.False(second.IsCompleted, "a held lock must block the second holder");
             first!.Dispose();
             (await second.WaitAsync(TimeSpan.FromSeconds(10))).Dispose();   // the lock passes on once released

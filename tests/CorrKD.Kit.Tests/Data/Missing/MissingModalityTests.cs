@@ -72,11 +72,8 @@ public class MissingModalityTests
     {
         using var scope = NewDisposeScope();
         var idx = Idx(686);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         var k = MissingModality.FrameKeepMask(0, "test", idx, Modality.Vision, 50, 0.3);
-        sw.Stop();
         Assert.InRange(1 - k.mean().item<float>(), 0.29, 0.31);
-        Assert.True(sw.ElapsedMilliseconds < 200, $"mask for 686x50 took {sw.ElapsedMilliseconds} ms");
         Assert.Equal(1f, MissingModality.FrameKeepMask(0, "test", idx, Modality.Vision, 50, 0.0).min().item<float>());
         Assert.Equal(0f, MissingModality.FrameKeepMask(0, "test", idx, Modality.Vision, 50, 1.0).max().item<float>());
         Assert.Throws<ArgumentException>(() => MissingModality.FrameKeepMask(0, "test", idx, Modality.Vision, 50, 1.5));
