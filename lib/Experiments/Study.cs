@@ -50,13 +50,7 @@ public static class Study
     /// </summary>
     public static (IReadOnlyList<StudyEffect> Effects, IReadOnlyList<PairedComparison> Comparisons) Analyse(IReadOnlyList<ResultRow> results, string metric)
     {
-        // Pool data seeds: dataset "synthetic-mosi@1" -> "synthetic-mosi", seed -> dataSeed * 1000 + seed.
-        var rows = ResultRows.WithInterAverage(results).Select(r =>
-        {
-            int at = r.Dataset.LastIndexOf('@');
-            int ds = at >= 0 && int.TryParse(r.Dataset[(at + 1)..], out var d) ? d : 0;
-            return r with { Dataset = at >= 0 ? r.Dataset[..at] : r.Dataset, Seed = ds * 1000 + r.Seed };
-        }).ToList();
+        var rows = Pooled(results);
         var variants = rows.Select(r => r.Variant).Distinct().Order(StringComparer.Ordinal).ToList();
         var comparisons = new List<PairedComparison>();
         foreach (var v in variants.Where(v => !v.EndsWith("no-kd", StringComparison.Ordinal)))
@@ -74,6 +68,30 @@ public static class Study
             100 * c.Result.MeanDiff, 100 * c.Result.CiLow, 100 * c.Result.CiHigh, c.Result.PValue, c.PHolm, 100 * c.Result.SdDiff,
             c.Result.SdDiff > 0 ? PairedStatistics.SeedsNeeded(0.01, c.Result.SdDiff) : 2)).ToList();
         return (effects, comparisons);
+    }
+
+    /// <summary>
+    /// Result rows with the inter Avg added and data seeds pooled: dataset "synthetic-mosi@1" becomes
+    /// "synthetic-mosi" and seed s of data seed d becomes seed d * 1000 + s, so every (data seed, seed) is one pair.
+    /// </summary>
+    public static IReadOnlyList<ResultRow> Pooled(IReadOnlyList<ResultRow> results) =>
+        ResultRows.WithInterAverage(results).Select(r =>
+        {
+            int at = r.Dataset.LastIndexOf('@');
+            int ds = at >= 0 && int.TryParse(r.Dataset[(at + 1)..], out var d) ? d : 0;
+            return r with { Dataset = at >= 0 ? r.Dataset[..at] : r.Dataset, Seed = ds * 1000 + r.Seed };
+        }).ToList();
+
+    /// <summary>
+    /// Each variant's own inter-modality scores per data set, mean ± sd over the (data seed, seed) pairs: beside
+    /// the paired effects, the sd shows how stable each variant is across seeds.
+    /// </summary>
+    public static IReadOnlyList<Table> ScoreTables(IReadOnlyList<ResultRow> results, string metric)
+    {
+        var agg = Aggregation.Summarize(Pooled(results).Where(r => r.Protocol == Protocols.Inter));
+        var order = new TableOptions { Variants = Report.VariantOrder(agg.Select(a => a.Variant)) };
+        return agg.Select(a => a.Dataset).Distinct().Order(StringComparer.Ordinal)
+            .Select(d => Tables.InterModality(agg, d, metric, options: order) with { Name = $"study_scores_{d}" }).ToList();
     }
 
     /// <summary>
@@ -106,7 +124,10 @@ public static class Study
         var note = sds.Count == 0 ? "" :
             $"Power: the per-seed paired differences on Avg have a median sd of {sds[sds.Count / 2]:F2} points; detecting a 1-point effect " +
             $"at alpha 0.05 with power 0.8 needs about {PairedStatistics.SeedsNeeded(0.01, sds[sds.Count / 2] / 100)} paired seeds.";
-        var md = (header.Length > 0 ? header + "\n\n" : "") + table.ToMarkdown() + "\n" + note + "\n";
+        var scores = ScoreTables(results, metric);
+        foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
+        var md = (header.Length > 0 ? header + "\n\n" : "") + table.ToMarkdown() + "\n" + note + "\n" +
+                 string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
         IO.AtomicFile.WriteAllText(Path.Combine(outDir, "study.md"), md);
         return md;
     }
