@@ -33,6 +33,23 @@ public static class Checkpoint
         if (Directory.Exists(old)) Directory.Delete(old, true);
     }
 
+    /// <summary>
+    /// A number for state.json. JSON has no NaN or infinity, yet a validation metric can be undefined (the
+    /// correlation of constant predictions is NaN) and the trainer starts from ±infinity; those are written as the
+    /// strings "NaN", "Infinity", "-Infinity" so that <see cref="ToDouble"/> reads back exactly what was saved.
+    /// </summary>
+    public static JsonNode Number(double v) =>
+        double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Reads a number written by <see cref="Number"/>.</summary>
+    public static double ToDouble(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<double>(out var d) => d,
+        JsonValue v when v.TryGetValue<string>(out var s) && double.TryParse(s, System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var d) && !double.IsFinite(d) => d,
+        _ => throw new InvalidDataException($"checkpoint state: expected a number, got {node?.ToJsonString() ?? "null"}"),
+    };
+
     public static string ModuleFile(int i) => i == 0 ? "model.bin" : $"aux{i - 1}.bin";
 
     public static bool Exists(string dir) => File.Exists(Path.Combine(dir, StateFile));

@@ -61,11 +61,11 @@ public static class Trainer
             var st = Checkpoint.ReadState(lastDir);
             CheckIdentity(lastDir, st["identity"]!.AsObject(), identity);
             Checkpoint.LoadWeights(lastDir, objective.Modules, optimizer);
-            startEpoch = (int)st["epoch"]! + 1; lr = (double)st["lr"]!;
-            plateauBest = (double)st["plateau_best"]!; plateauBad = (int)st["plateau_bad"]!;
-            best = (double)st["best"]!; bestEpoch = (int)st["best_epoch"]!; sinceBest = (int)st["since_best"]!;
+            startEpoch = (int)st["epoch"]! + 1; lr = Checkpoint.ToDouble(st["lr"]);
+            plateauBest = Checkpoint.ToDouble(st["plateau_best"]); plateauBad = (int)st["plateau_bad"]!;
+            best = Checkpoint.ToDouble(st["best"]); bestEpoch = (int)st["best_epoch"]!; sinceBest = (int)st["since_best"]!;
             foreach (var row in st["history"]!.AsArray())
-                history.Add(row!.AsObject().ToDictionary(kv => kv.Key, kv => (double)kv.Value!));
+                history.Add(row!.AsObject().ToDictionary(kv => kv.Key, kv => Checkpoint.ToDouble(kv.Value)));
             resumed = true;
         }
         SetLearningRate(optimizer, lr);
@@ -129,10 +129,10 @@ public static class Trainer
                 if (improved) Checkpoint.Save(bestDir!, objective.Modules, null, new JsonObject { ["epoch"] = epoch, ["identity"] = identity.DeepClone() });
                 var state = new JsonObject
                 {
-                    ["epoch"] = epoch, ["lr"] = lr, ["plateau_best"] = plateauBest, ["plateau_bad"] = plateauBad,
-                    ["best"] = best, ["best_epoch"] = bestEpoch, ["since_best"] = sinceBest,
+                    ["epoch"] = epoch, ["lr"] = Checkpoint.Number(lr), ["plateau_best"] = Checkpoint.Number(plateauBest), ["plateau_bad"] = plateauBad,
+                    ["best"] = Checkpoint.Number(best), ["best_epoch"] = bestEpoch, ["since_best"] = sinceBest,
                     ["identity"] = identity.DeepClone(),
-                    ["history"] = new JsonArray(history.Select(h => (JsonNode)new JsonObject(h.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))))).ToArray()),
+                    ["history"] = new JsonArray(history.Select(h => (JsonNode)new JsonObject(h.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Checkpoint.Number(kv.Value))))).ToArray()),
                 };
                 Checkpoint.Save(lastDir!, objective.Modules, optimizer, state);
             }

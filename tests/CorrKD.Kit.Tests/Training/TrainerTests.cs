@@ -72,6 +72,44 @@ public class TrainerTests : IDisposable
         Assert.Equal(straight.Result.BestEpoch, resumed.Result.BestEpoch);
     }
 
+    /// <summary>An objective whose validation reports undefined metrics, as a K=3 student with constant predictions does (corr NaN).</summary>
+    private sealed class UndefinedMetrics(ITrainingObjective inner) : ITrainingObjective
+    {
+        public IReadOnlyList<nn.Module> Modules => inner.Modules;
+        public int TrainCount => inner.TrainCount;
+        public (Tensor Loss, IReadOnlyDictionary<string, Tensor> Terms) Loss(long[] batch, Generator generator) => inner.Loss(batch, generator);
+        public ValidationScores Validate()
+        {
+            var v = inner.Validate();
+            return v with { Metrics = new Dictionary<string, double>(v.Metrics) { ["corr"] = double.NaN, ["up"] = double.PositiveInfinity, ["down"] = double.NegativeInfinity } };
+        }
+    }
+
+    [Fact]
+    public void UndefinedMetricsAreCheckpointedAndResumedExactly()
+    {
+        using var ds = TestData.Sentiment();
+        TrainResult Fit(string ckpt, CancellationToken ct = default, IProgress<TrainProgress>? progress = null)
+        {
+            torch.set_num_threads(1);
+            torch.random.manual_seed(7);
+            using var model = new CorrKDBackbone(ds.Dims, 2, Small);
+            var obj = new UndefinedMetrics(new TeacherObjective(model, ds, LabelScheme.For(ds), CPU, 64));
+            return Trainer.Fit(obj, Opts, 7, ckpt, new JsonObject { ["data"] = "a" }, progress, "t", ct);
+        }
+        using var cts = new CancellationTokenSource();
+        var killer = new Progress(p => { if (p.Epoch == 3 && p.Batch == 1) cts.Cancel(); });
+        var ckpt = Path.Combine(dir, "nan");
+        Assert.ThrowsAny<OperationCanceledException>(() => Fit(ckpt, cts.Token, killer));
+        Assert.Contains("\"NaN\"", File.ReadAllText(Path.Combine(ckpt, "last", Checkpoint.StateFile)));
+        var resumed = Fit(ckpt);
+        Assert.True(resumed.Resumed);
+        Assert.Equal(4, resumed.History.Count);
+        Assert.All(resumed.History, h => Assert.True(double.IsNaN(h["valid_corr"]) && h["valid_up"] == double.PositiveInfinity && h["valid_down"] == double.NegativeInfinity));
+        Assert.Equal(1.5, Checkpoint.ToDouble(Checkpoint.Number(1.5)));
+        Assert.Throws<InvalidDataException>(() => Checkpoint.ToDouble(JsonValue.Create("1.5")));
+    }
+
     [Fact]
     public void ACheckpointFromOtherDataIsRefused()
     {
