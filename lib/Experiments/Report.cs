@@ -137,8 +137,7 @@ public static class Report
 
     private static string Chart(Plotly.NET.GenericChart chart, string dir, string name, bool png, string root)
     {
-        var html = Charts.Save(chart, Path.Combine(dir, name + ".html"));
-        if (png) Charts.ToPng(html, Path.ChangeExtension(html, ".png"));
+        var html = Charts.SaveWithPng(chart, Path.Combine(dir, name + ".html"), png);
         return Path.GetRelativePath(root, html);
     }
 

@@ -118,8 +118,7 @@ public static class Study
         if (comparisons.Count == 0) throw new InvalidOperationException("study: no paired comparisons (needs no-kd and at least 2 common seeds)");
         var table = Tables.Paired(comparisons, name: "study_effects");
         table.Write(Path.Combine(outDir, "tables"));
-        var html = Charts.Save(Charts.Forest(comparisons), Path.Combine(outDir, "charts", "study_effects.html"));
-        if (png) Charts.ToPng(html, Path.ChangeExtension(html, ".png"));
+        Charts.SaveWithPng(Charts.Forest(comparisons), Path.Combine(outDir, "charts", "study_effects.html"), png);
         var sds = effects.Where(e => !e.Comparison.Contains("teacher") && e.Condition == "avg" && e.SdDiff > 0).Select(e => e.SdDiff).Order().ToList();
         var note = sds.Count == 0 ? "" :
             $"Power: the per-seed paired differences on Avg have a median sd of {sds[sds.Count / 2]:F2} points; detecting a 1-point effect " +

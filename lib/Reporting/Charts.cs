@@ -141,10 +141,11 @@ public static class Charts
         var zero = Obj(("type", "line"), ("x0", 0), ("x1", 0), ("y0", 0), ("y1", 1), ("yref", "paper"), ("xref", "x"),
             ("line", Obj(("color", "#555555"), ("dash", "dash"), ("width", 1.5))));
         var metric = string.Join(", ", comparisons.Select(c => c.Metric).Distinct());
+        // One labelled row per comparison: plotly thins category labels that do not fit, so grow the chart with them.
         return Style(point, $"Paired differences over seeds ({metric})",
             comparisons.All(c => Tables.IsProportion(c.Metric)) ? "difference (percentage points)" : "difference", "",
-            ("shapes", new[] { zero }), ("showlegend", false),
-            ("yaxis", Obj(("autorange", "reversed"), ("automargin", true))));
+            ("shapes", new[] { zero }), ("showlegend", false), ("height", Math.Max(600, 160 + 26 * labels.Length)),
+            ("yaxis", Obj(("autorange", "reversed"), ("automargin", true), ("dtick", 1))));
     }
 
     static string ConditionLabel(string c) => c switch
@@ -174,12 +175,30 @@ public static class Charts
         return full;
     }
 
+    /// <summary>The chart's layout width and height in pixels (900×600 unless the chart sets its own).</summary>
+    public static (int Width, int Height) SizeOf(GenericChart chart)
+    {
+        var layout = GenericChart.getLayout(chart);
+        int Get(string key, int fallback) => layout.TryGetPropertyValue(key) is { } v && v.Value is int n ? n : fallback;
+        return (Get("width", 900), Get("height", 600));
+    }
+
+    /// <summary>Saves the chart as HTML (<see cref="Save"/>) and, when <paramref name="png"/>, a PNG beside it at the chart's own size.</summary>
+    public static string SaveWithPng(GenericChart chart, string htmlPath, bool png)
+    {
+        var html = Save(chart, htmlPath);
+        if (png) ToPng(html, Path.ChangeExtension(html, ".png"), size: SizeOf(chart));
+        return html;
+    }
+
     /// <summary>
-    /// Renders a saved chart HTML to PNG with headless chromium (900×600). Returns false when chromium is absent;
+    /// Renders a saved chart HTML to PNG with headless chromium (window <paramref name="size"/>, default 900×600). Returns false when chromium is absent;
     /// throws when chromium runs but produces no image. Uses a throwaway profile folder and no network services.
     /// </summary>
-    public static bool ToPng(string htmlPath, string pngPath, string chromiumPath = "/usr/bin/chromium", int timeoutMs = 60_000)
+    public static bool ToPng(string htmlPath, string pngPath, string chromiumPath = "/usr/bin/chromium", int timeoutMs = 60_000,
+        (int Width, int Height)? size = null)
     {
+        var (width, height) = size ?? (900, 600);
         if (!File.Exists(chromiumPath)) return false;
         var html = Path.GetFullPath(htmlPath);
         if (!File.Exists(html)) throw new FileNotFoundException($"chart HTML not found: {html}", html);
@@ -194,7 +213,7 @@ public static class Charts
             int head = text.IndexOf("<head>", StringComparison.OrdinalIgnoreCase);
             File.WriteAllText(shot, head >= 0 ? text.Insert(head + "<head>".Length, "<style>.modebar-container{display:none !important}</style>") : text);
             var psi = new ProcessStartInfo(chromiumPath) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,600",
+            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", $"--window-size={width},{height}",
                          "--virtual-time-budget=5000", "--disable-background-networking", "--disable-component-update", "--no-first-run",
                          $"--user-data-dir={profile.FullName}", $"--screenshot={png}", new Uri(shot).AbsoluteUri })
                 psi.ArgumentList.Add(a);

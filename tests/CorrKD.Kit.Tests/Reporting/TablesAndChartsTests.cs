@@ -132,6 +132,19 @@ public sealed class TablesAndChartsTests : IDisposable
     }
 
     [Fact]
+    public void ForestPlot_GrowsWithItsRows_SoEveryComparisonKeepsItsLabel()
+    {
+        var rows = SyntheticRows();
+        var few = PairedStatistics.Compare(rows, "corrkd", "no_kd", "f1_non0", dataset: "MOSI");
+        Assert.Equal((900, 600), Charts.SizeOf(Charts.Forest(few)));
+        Assert.Equal((900, 600), Charts.SizeOf(Charts.IntraCurve(Aggregation.Summarize(rows), "MOSI")));
+        var many = Enumerable.Range(0, 5).SelectMany(i => few.Select(c => c with { Dataset = $"MOSI-{i}" })).ToList();
+        var (_, height) = Charts.SizeOf(Charts.Forest(many));
+        Assert.True(height >= 20 * many.Count, $"{many.Count} rows in {height} px");
+        Assert.Contains("\"dtick\":1", Plotly.NET.GenericChart.toChartHTML(Charts.Forest(many)));
+    }
+
+    [Fact]
     public void ToPng_ReturnsFalseWithoutChromium() =>
         Assert.False(Charts.ToPng("x.html", Path.Combine(dir, "x.png"), chromiumPath: "/nonexistent/chromium"));
 }
