@@ -3,9 +3,12 @@ using CorrKD.Reporting;
 
 namespace CorrKD.Experiments;
 
-/// <summary>One row of the study: a setting's paired difference against its no-kd baseline.</summary>
+/// <summary>
+/// One row of the study: a setting's paired difference against its no-kd baseline. <see cref="Teacher"/> marks a
+/// teacher compared on complete input (the teacher gap); every other row is a student.
+/// </summary>
 public sealed record StudyEffect(string Setting, string Comparison, string Condition, int N, double MeanDiff, double CiLow, double CiHigh,
-    double P, double PHolm, double SdDiff, int SeedsFor1Point);
+    double P, double PHolm, double SdDiff, int SeedsFor1Point, bool Teacher);
 
 /// <summary>
 /// "Where does CorrKD's gain come from?" — a question the paper never asks: against the same backbone trained
@@ -58,7 +61,7 @@ public static class Study
             var setting = v.Contains(':') ? v[..v.IndexOf(':')] : "";
             var baseline = variants.Contains($"{setting}:no-kd") ? $"{setting}:no-kd" : "no-kd";
             if (!variants.Contains(baseline)) continue;
-            bool teacher = v.EndsWith("teacher", StringComparison.Ordinal);
+            bool teacher = IsTeacher(v);
             comparisons.AddRange(PairedStatistics.Compare(rows, v, baseline, metric, protocol: Protocols.Inter)
                 .Where(c => c.Emotion == "" && (teacher ? c.Condition == "lav" : c.Condition is "avg" or "lav")));
         }
@@ -66,8 +69,26 @@ public static class Study
         comparisons = comparisons.Select((c, i) => c with { PHolm = holm[i] }).ToList();
         var effects = comparisons.Select(c => new StudyEffect(c.Dataset, $"{c.VariantA} − {c.VariantB}", c.Condition, c.Result.N,
             100 * c.Result.MeanDiff, 100 * c.Result.CiLow, 100 * c.Result.CiHigh, c.Result.PValue, c.PHolm, 100 * c.Result.SdDiff,
-            c.Result.SdDiff > 0 ? PairedStatistics.SeedsNeeded(0.01, c.Result.SdDiff) : 2)).ToList();
+            c.Result.SdDiff > 0 ? PairedStatistics.SeedsNeeded(0.01, c.Result.SdDiff) : 2, IsTeacher(c.VariantA))).ToList();
         return (effects, comparisons);
+    }
+
+    /// <summary>A variant name ("teacher", "k3:teacher") that is a teacher; a setting named "teacher-strong" does not make its students teachers.</summary>
+    public static bool IsTeacher(string variant) => variant == "teacher" || variant.EndsWith(":teacher", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The power note: from the median sd of the students' per-seed differences on Avg, how many paired seeds a
+    /// 1-point effect needs (two-sided paired t, alpha 0.05, power 0.8), beside the seeds the study has.
+    /// </summary>
+    public static string PowerNote(IReadOnlyList<StudyEffect> effects)
+    {
+        var avg = effects.Where(e => !e.Teacher && e.Condition == Protocols.Average).ToList();
+        var sds = avg.Where(e => e.SdDiff > 0).Select(e => e.SdDiff).Order().ToList();
+        int n = avg.Select(e => e.N).DefaultIfEmpty(0).Max();
+        return sds.Count == 0
+            ? "Power: the per-seed differences on Avg have no spread (or there are none), so no power estimate is possible."
+            : $"Power: the per-seed paired differences on Avg have a median sd of {sds[sds.Count / 2]:F2} points; detecting a 1-point effect " +
+              $"at alpha 0.05 with power 0.8 needs about {PairedStatistics.SeedsNeeded(0.01, sds[sds.Count / 2] / 100)} paired seeds (this study has {n}).";
     }
 
     /// <summary>
@@ -119,10 +140,7 @@ public static class Study
         var table = Tables.Paired(comparisons, name: "study_effects");
         table.Write(Path.Combine(outDir, "tables"));
         Charts.SaveWithPng(Charts.Forest(comparisons), Path.Combine(outDir, "charts", "study_effects.html"), png);
-        var sds = effects.Where(e => !e.Comparison.Contains("teacher") && e.Condition == "avg" && e.SdDiff > 0).Select(e => e.SdDiff).Order().ToList();
-        var note = sds.Count == 0 ? "" :
-            $"Power: the per-seed paired differences on Avg have a median sd of {sds[sds.Count / 2]:F2} points; detecting a 1-point effect " +
-            $"at alpha 0.05 with power 0.8 needs about {PairedStatistics.SeedsNeeded(0.01, sds[sds.Count / 2] / 100)} paired seeds.";
+        var note = PowerNote(effects);
         var scores = ScoreTables(results, metric);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
         var md = (header.Length > 0 ? header + "\n\n" : "") + table.ToMarkdown() + "\n" + note + "\n" +

@@ -51,6 +51,22 @@ public class StudyAnalysisTests
     }
 
     [Fact]
+    public void ASettingNamedTeacherStrongStillHasStudents_AndThePowerNoteCountsThem()
+    {
+        var rows = Results();
+        rows.AddRange(Results().Where(r => r.Variant == "corrkd").Select(r => r with { Variant = "teacher-strong:corrkd", Value = r.Value + 0.01 }));
+        var (effects, _) = Study.Analyse(rows, "f1_non0");
+        var strong = Assert.Single(effects, e => e.Comparison == "teacher-strong:corrkd − no-kd" && e.Condition == "avg");
+        Assert.False(strong.Teacher);
+        Assert.Equal(4.0, strong.MeanDiff, 9);
+        Assert.Equal(new[] { "teacher − no-kd" }, effects.Where(e => e.Teacher).Select(e => e.Comparison));
+        Assert.True(Study.IsTeacher("k3:teacher") && !Study.IsTeacher("teacher-strong:kd"));
+        // Both student Avg rows have the same per-pair spread (sd of 2, 4, 1, 5 = 1.83 points).
+        Assert.StartsWith("Power: the per-seed paired differences on Avg have a median sd of 1.83 points", Study.PowerNote(effects));
+        Assert.EndsWith("(this study has 4).", Study.PowerNote(effects));
+    }
+
+    [Fact]
     public void ReportHoldsTheEffectsAndEachVariantsScoresOverPairs()
     {
         var dir = Directory.CreateTempSubdirectory("corrkd-study-report-");
