@@ -21,9 +21,6 @@ public static class NotebookGrids
             .FirstOrDefault();
     }
 
-    /// <summary>The grid.json of a grid folder.</summary>
-    public static GridSpec SpecOf(string gridDir) => GridSpec.Read(gridDir);
-
     /// <summary>
     /// The published rows of the paper family of <paramref name="dataset"/> (synthetic-mosi@0 -> MOSI) relabelled
     /// with the kit's data set name, so Tables.* print them in their own "published" block beside the kit's rows;
