@@ -34,7 +34,7 @@ public static class Predictor
             model.Encoder(m).forward(zeros(1, split.Modalities[m].shape[1], split.Modalities[m].shape[2], device: device))).ToArray();
         for (long start = 0; start < split.Count; start += batchSize)
         {
-            using var scope = NewDisposeScope();
+            using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
             var x = Gather(split, idx, device);
             var real = Enumerable.Range(0, 3).Select(m => model.Encoder(m).forward(x[m])).ToArray();
@@ -65,7 +65,7 @@ public static class Predictor
         }
         for (long start = 0; start < split.Count; start += batchSize)
         {
-            using var scope = NewDisposeScope();
+            using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
             var x = Data.Missing.MissingModality.DropFrames(Gather(split, idx, CPU), maskSeed, split.Name, idx, rate)
                 .Select(t => t.to(device)).ToArray();
@@ -82,7 +82,7 @@ public static class Predictor
         using var _ = no_grad();
         for (long start = 0; start < split.Count; start += batchSize)
         {
-            using var scope = NewDisposeScope();
+            using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
             var o = model.Forward(Gather(split, idx, device));
             logits.Add(o.Logits.cpu().MoveToOuterDisposeScope()); joint.Add(o.Joint.cpu().MoveToOuterDisposeScope());
