@@ -115,7 +115,7 @@ public static class TrainingRun
             var distill = DistillationObjective.ForVariant(r.Variant, cfg.Distillation, scheme.NumClasses, cfg.Model.JointDim);
             distill.to(device);
             foreach (var note in distill.Notes) { log.WriteLine($"note: {note}"); notes.Add(note); }
-            objective = new StudentObjective(model, teacher, distill, cfg.Missing, data, scheme, device, train.EvalBatchSize);
+            objective = new StudentObjective(model, teacher, distill, cfg.Missing, data, scheme, device, train.EvalBatchSize, train.BatchSize);
             teacherComplete = TryReadCompleteHeadline(teacherFolder);
         }
 
