@@ -15,12 +15,51 @@ public static class ExperimentCommands
 
     public static int Reproduce(CliArgs a)
     {
+        if (a.Flag("check")) return Check(a, a.Positional(0, "RUN_DIR (reproduce --check RUN_DIR)"));
         bool smoke = a.Flag("smoke");
         var spec = ReadSpec(a, Presets.Reproduce(smoke));
         var dir = a.Str("resume") ?? a.Str("out") ?? Path.Combine("runs", $"reproduce{(smoke ? "-smoke" : "")}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         if (a.Str("resume") == null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
             throw new IOException($"{dir} already exists; refusing to overwrite an earlier run (continue it with --resume {dir})");
         return RunGrid(a, spec, dir, report: true);
+    }
+
+    /// <summary>`reproduce --check RUN_DIR [--reference DIR]`: every value of a finished grid against a reference; the
+    /// verdict is the last line, and the exit code is 1 when anything differs.</summary>
+    private static int Check(CliArgs a, string runDir)
+    {
+        var reference = a.Str("reference");
+        a.RejectUnknown(1);
+        reference ??= ReferenceResults.DefaultFor(runDir);
+        var result = ReferenceCheck.Compare(runDir, reference);
+        foreach (var d in result.Differences.Take(20)) Console.WriteLine(d);
+        if (result.Differences.Count > 20) Console.WriteLine($"... and {result.Differences.Count - 20} more differences");
+        foreach (var m in result.MissingRuns) Console.WriteLine($"missing from the rerun: {m}");
+        foreach (var e in result.ExtraRuns) Console.WriteLine($"not in the reference: {e}");
+        Console.WriteLine(result.Verdict());
+        return result.Identical ? 0 : 1;
+    }
+
+    /// <summary>`readme [--check]`: rewrites README.md's generated blocks from the committed results (or, with
+    /// --check, exits 1 naming the blocks that are stale).</summary>
+    public static int Readme(CliArgs a)
+    {
+        bool check = a.Flag("check");
+        a.RejectUnknown(0);
+        var root = ReferenceResults.RepoRoot();
+        var path = Path.Combine(root, "README.md");
+        var text = File.ReadAllText(path);
+        var blocks = ReadmeBlocks.Render(root);
+        var updated = ReadmeBlocks.Apply(text, blocks);
+        if (check)
+        {
+            Console.WriteLine(updated == text ? $"README.md is up to date with {string.Join(", ", blocks.Keys.Select(k => "results/" + k))}"
+                                              : "README.md differs from the committed results: run ./kit readme");
+            return updated == text ? 0 : 1;
+        }
+        if (updated != text) IO.AtomicFile.WriteAllText(path, updated);
+        Console.WriteLine(updated == text ? "README.md already up to date" : $"README.md: regenerated {string.Join(", ", blocks.Keys)}");
+        return 0;
     }
 
     public static int Study(CliArgs a)

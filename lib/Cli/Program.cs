@@ -16,11 +16,12 @@ public static class Program
         ("study", "study [--smoke] [--datasets synthetic-mosi|PATH,...] [--seeds 0,..,4] [--data-seeds 0,1] [--epochs N] [--out DIR | --resume DIR [--report-only]] [--shard i/N] [--jobs N] [--device D]", ExperimentCommands.Study),
         ("tables", "tables --runs DIR[,DIR...] [--out DIR] [--no-published]", ExperimentCommands.Tables),
         ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Distill),
+        ("readme", "readme [--check]   regenerate README.md's result blocks from results/ (--check: exit 1 when stale)", ExperimentCommands.Readme),
         ("bench", BenchCommand.Usage, BenchCommand.Run),
         ("worker", "worker GRID_DIR [--shard i/N] [--device D]   (internal: one single-thread worker of grid/reproduce/study --jobs)", ExperimentCommands.Worker),
     };
 
-    internal static readonly HashSet<string> Flags = new() { "json", "smoke", "quick", "no-intra", "no-published", "report", "report-only", "help" };
+    internal static readonly HashSet<string> Flags = new() { "json", "smoke", "quick", "no-intra", "no-published", "report", "report-only", "check", "help" };
 
     public static int Main(string[] args)
     {
