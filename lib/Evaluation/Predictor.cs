@@ -72,12 +72,13 @@ public static class Predictor
             var complete = Enumerable.Range(0, 3).Select(m => model.Encoder(m).forward(x[m].to(device))).ToArray();
             foreach (var r in rates)
             {
+                using var rateScope = NewDisposeScope();   // one rate's encoder intermediates at a time
                 var dropped = r == 0 ? complete : Data.Missing.MissingModality.DropFrames(x, maskSeed, split.Name, idx, r)
                     .Select((t, m) => model.Encoder(m).forward(t.to(device))).ToArray();
                 for (int p = 0; p < IntraProtocols.Length; p++)
                 {
                     var enc = Enumerable.Range(0, 3).Select(m => p == 0 || p - 1 == m ? dropped[m] : complete[m]).ToArray();
-                    parts[(IntraProtocols[p], r)].Add(model.Classify(model.Fuse(enc)).cpu().MoveToOuterDisposeScope());
+                    parts[(IntraProtocols[p], r)].Add(model.Classify(model.Fuse(enc)).cpu().DetachFromDisposeScope());   // freed by Concat
                 }
             }
         }
