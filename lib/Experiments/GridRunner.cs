@@ -121,10 +121,14 @@ public static class GridRunner
         return (end - start, TimeSpan.FromSeconds(training));
     }
 
-    /// <summary>Short hash of everything that shapes a teacher: model, teacher schedule, classes.</summary>
+    /// <summary>Short hash of everything that shapes a teacher: model, teacher schedule, classes, and the feature
+    /// options when they differ from the default (so teacher folders of grids made before features.standardize
+    /// existed keep their names).</summary>
     public static string TeacherKey(KitConfig cfg)
     {
-        var json = System.Text.Json.JsonSerializer.Serialize(new { cfg.Family, cfg.SentimentClasses, cfg.Model, cfg.Teacher }, KitConfig.Json);
+        var json = cfg.Features == new Data.FeatureOptions()
+            ? System.Text.Json.JsonSerializer.Serialize(new { cfg.Family, cfg.SentimentClasses, cfg.Model, cfg.Teacher }, KitConfig.Json)
+            : System.Text.Json.JsonSerializer.Serialize(new { cfg.Family, cfg.SentimentClasses, cfg.Model, cfg.Teacher, cfg.Features }, KitConfig.Json);
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json));
         return "teacher-" + Convert.ToHexString(hash)[..8].ToLowerInvariant();
     }

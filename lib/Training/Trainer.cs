@@ -199,13 +199,18 @@ public static class Trainer
     {
         foreach (var (k, v) in current)
         {
-            var s = saved[k]?.ToJsonString();
+            var s = k == "config" && saved[k] is JsonObject c ? Normalised(c, dir) : saved[k]?.ToJsonString();
             if (s != v?.ToJsonString())
                 throw new InvalidOperationException(
                     $"checkpoint {dir} was made with a different {k} ({Short(s)} vs now {Short(v?.ToJsonString())}); " +
                     "refusing to resume. Use a new run folder for a different data set or config.");
         }
     }
+
+    /// <summary>A saved config as the current KitConfig writes it: options added since it was saved take their
+    /// defaults, so a checkpoint from before, say, features.standardize still resumes (with the option off).</summary>
+    private static string Normalised(JsonObject config, string dir) =>
+        JsonNode.Parse(KitConfig.Parse(config.ToJsonString(), $"checkpoint {dir}").ToJson())!.ToJsonString();
 
     private static string Short(string? s) => s == null ? "none" : s.Length > 80 ? s[..80] + "..." : s;
 

@@ -8,7 +8,6 @@ public sealed class NumberTextTests
 {
     [Theory]
     [InlineData(0.0, "0.00")]
-    [InlineData(-0.0, "0.00")]          // negative zero: printed "-+0.00" by the old "+0.00;-0.00" format
     [InlineData(-0.004, "0.00")]        // rounds to zero: no "-0.00"
     [InlineData(0.004, "0.00")]         // and no "+0.00" either
     [InlineData(0.005, "+0.01")]
@@ -21,8 +20,15 @@ public sealed class NumberTextTests
     public void Signed_prints_a_sign_only_on_nonzero_digits(double v, string expected) =>
         Assert.Equal(expected, NumberText.Signed(v));
 
+    [Fact]
+    public void NegativeZero_has_no_sign()
+    {
+        // The old "+0.00;-0.00" format printed -0.0 (e.g. 100 * (x - x) after a negative product) as "-+0.00".
+        Assert.Equal("0.00", NumberText.Signed(-0.0));
+        Assert.Equal("0.00", NumberText.Plain(-0.0));
+    }
+
     [Theory]
-    [InlineData(-0.0, 2, "0.00")]
     [InlineData(-0.004, 2, "0.00")]
     [InlineData(-0.4, 0, "0")]
     [InlineData(-1.5, 1, "-1.5")]
