@@ -36,6 +36,7 @@ public static class GridRunner
         IProgress<TrainProgress>? progress = null, TextWriter? log = null)
     {
         log ??= TextWriter.Null;
+        KitRuntime.ResolveDevice(device);   // a bad --device fails before the grid folder is made
         Directory.CreateDirectory(gridDir);
         var specFile = Path.Combine(gridDir, "grid.json");
         var json = spec.ToJson();

@@ -67,6 +67,7 @@ public static class TrainingRun
             r = r with { Dataset = (string)teacherInfo["dataset_arg"]!, DataSeed = (int)teacherInfo["data_seed"]! };
         }
 
+        log.WriteLine($"{kind}: device {device.type.ToString().ToLowerInvariant()} (build backend {KitRuntime.TorchBackend}, libtorch {torch.__version__}, {threads} threads)");
         log.WriteLine($"{kind}: loading {r.Dataset}{(DatasetRegistry.IsSynthetic(r.Dataset) ? $" (data seed {r.DataSeed})" : "")}");
         using var data = DatasetRegistry.Load(r.Dataset, r.DataSeed);
         var fingerprint = Checkpoint.Fingerprint(data);

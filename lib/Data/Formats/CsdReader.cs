@@ -106,9 +106,10 @@ public static class CsdReader
         foreach (var ds in root.Group("metadata").Children().OfType<IH5Dataset>())
         {
             var shape = ds.Space.Dimensions;
-            meta[ds.Name] = ds.Type.Class == H5DataTypeClass.String
-                ? string.Join("; ", shape.Length == 0 ? new[] { ds.Read<string>() } : ds.Read<string[]>())
-                : $"<{ds.Type.Class} dataset, shape ({string.Join(", ", shape)})>";
+            var described = $"<{ds.Type.Class} dataset, shape ({string.Join(", ", shape)})>";
+            if (ds.Type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength)) { meta[ds.Name] = described; continue; }
+            try { meta[ds.Name] = string.Join("; ", shape.Length == 0 ? new[] { ds.Read<string>() } : ds.Read<string[]>()); }
+            catch (Exception) when (ds.Type.Class == H5DataTypeClass.VariableLength) { meta[ds.Name] = described; }   // a vlen sequence of numbers
         }
         return meta;
     }
