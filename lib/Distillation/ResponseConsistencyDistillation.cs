@@ -130,7 +130,7 @@ public sealed class ResponseConsistencyDistillation : nn.Module
     public RcdTerms Compute(Tensor zS, Tensor zT, Tensor y, Generator generator)
     {
         ShapeChecks.Matrix(zS, "zS");
-        using var perm = randperm(zS.shape[0], generator: generator);
+        using var perm = randperm(zS.shape[0], generator: generator);   // host: CPU generator; moved to zS.device below
         return Compute(zS, zT, y, perm);
     }
 
@@ -164,7 +164,6 @@ public sealed class ResponseConsistencyDistillation : nn.Module
     {
         if (permutation.dtype != ScalarType.Int64 || permutation.dim() != 1 || permutation.shape[0] != n)
             throw new ArgumentException($"permutation: expected int64 shape ({n},), got {permutation.dtype} {ShapeChecks.Shape(permutation)}");
-        if (permutation.device_type == DeviceType.META) return;   // shapes only: a meta tensor has no values to check
         using var scope = NewDisposeScope();
         var sorted = permutation.sort().Values;
         var expected = arange(n, dtype: ScalarType.Int64, device: permutation.device);

@@ -30,28 +30,14 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
 
     public StudentObjective(CorrKDBackbone student, CorrKDBackbone teacher, DistillationObjective objective,
         RandomMissingOptions missing, MsaDataset data, LabelScheme scheme, Device device, int evalBatch)
-        : this(student, FrozenTeacherOutputs(teacher, data, evalBatch, device), objective, missing, data, scheme, device, evalBatch) { }
-
-    /// <summary>With the frozen teacher's outputs on the complete training split given: <paramref name="teacherOutputs"/> =
-    /// (logits (N, K), joint h^t (N, D)) on the CPU, as <see cref="Predictor.Complete"/> returns them; owned by this objective.</summary>
-    public StudentObjective(CorrKDBackbone student, (Tensor Logits, Tensor Joint) teacherOutputs, DistillationObjective objective,
-        RandomMissingOptions missing, MsaDataset data, LabelScheme scheme, Device device, int evalBatch)
     {
         this.student = student; this.objective = objective; this.data = data; this.scheme = scheme;
         this.device = device; this.evalBatch = evalBatch;
         sampler = new RandomMissingSampler(missing);
         targets = scheme.Targets(data.Train.Labels).DetachFromDisposeScope();
-        (teacherLogits, teacherJoint) = teacherOutputs;
-        if (teacherLogits.device_type != DeviceType.CPU || teacherJoint.device_type != DeviceType.CPU || teacherLogits.shape[0] != data.Train.Count)
-            throw new ArgumentException($"teacher outputs: expected CPU tensors with {data.Train.Count} rows, got logits {teacherLogits.device} " +
-                                        $"[{string.Join(",", teacherLogits.shape)}], joint {teacherJoint.device} [{string.Join(",", teacherJoint.shape)}]");
-    }
-
-    /// <summary>The teacher frozen (no gradients, eval mode) and its outputs on the complete training inputs, on the CPU.</summary>
-    public static (Tensor Logits, Tensor Joint) FrozenTeacherOutputs(CorrKDBackbone teacher, MsaDataset data, int evalBatch, Device device)
-    {
         foreach (var p in teacher.parameters()) p.requires_grad = false;
-        return Predictor.Eval(teacher, () => Predictor.Complete(teacher, data.Train, evalBatch, device));
+        var (z, h) = Predictor.Eval(teacher, () => Predictor.Complete(teacher, data.Train, evalBatch, device));
+        teacherLogits = z; teacherJoint = h;
     }
 
     public IReadOnlyList<nn.Module> Modules => new nn.Module[] { student, objective };
@@ -59,8 +45,8 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
 
     public (Tensor Loss, IReadOnlyDictionary<string, Tensor> Terms) Loss(long[] batch, Generator generator)
     {
-        using var idx = tensor(batch, ScalarType.Int64);
-        var x = sampler.Apply(Predictor.Gather(data.Train, batch, CPU), generator).Select(t => t.to(device)).ToArray();
+        using var idx = tensor(batch, ScalarType.Int64);   // host: indexes CPU-held targets and teacher outputs
+        var x = sampler.Apply(Predictor.Gather(data.Train, batch, CPU), generator).Select(t => t.to(device)).ToArray();   // host: MRM on the CPU generator, then to the device
         var y = targets.index_select(0, idx).to(device);
         var o = student.Forward(x);
         var losses = objective.Compute(o.Joint, o.Logits, teacherJoint.index_select(0, idx).to(device),

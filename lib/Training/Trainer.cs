@@ -78,9 +78,9 @@ public static class Trainer
             var clock = Stopwatch.StartNew();
             ulong epochSeed = EpochSeed(seed, epoch);
             torch.random.manual_seed((long)(epochSeed & 0x7fffffffffffffff));
-            using var gen = new Generator(epochSeed ^ 0x9E3779B97F4A7C15UL, torch.CPU);
+            using var gen = new Generator(epochSeed ^ 0x9E3779B97F4A7C15UL, torch.CPU);   // host: one CPU generator, so batch order and masks repeat on any device
             long[] order;
-            using (var perm = randperm(n, generator: gen)) order = perm.data<long>().ToArray();
+            using (var perm = randperm(n, generator: gen)) order = perm.data<long>().ToArray();   // host: batch order as managed indices
 
             foreach (var m in objective.Modules) m.train();
             var sums = new Dictionary<string, double>();
