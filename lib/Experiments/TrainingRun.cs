@@ -78,7 +78,11 @@ public static class TrainingRun
         else cfg = r.ConfigPath != null ? KitConfig.Load(r.ConfigPath) : KitConfig.Default(KitConfig.FamilyOf(data.Name));
         if (r.Epochs is int ep && previous == null)
             cfg = kind == TeacherKind ? cfg with { Teacher = cfg.Teacher with { Epochs = ep } } : cfg with { Student = cfg.Student with { Epochs = ep } };
-        if (r.Standardize is bool z && previous == null) cfg = cfg with { Features = cfg.Features with { Standardize = z } };
+        if (r.Standardize is bool z && z != cfg.Features.Standardize)
+        {
+            if (previous != null) throw new ArgumentException($"--standardize: run {folder.Path} was made with features.standardize = {Lower(cfg.Features.Standardize)}; a resumed run keeps its config");
+            cfg = cfg with { Features = cfg.Features with { Standardize = z } };
+        }
         var train = kind == TeacherKind ? cfg.Teacher : cfg.Student;
         var scheme = LabelScheme.For(data, cfg.SentimentClasses);
 
