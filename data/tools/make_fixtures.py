@@ -146,6 +146,44 @@ with h5py.File(os.path.join(OUT, "covarep_tiny.csd"), "w") as f:
     meta.create_dataset("root name", data=np.array([b"COVAREP"]))
 expected["covarep_tiny.csd"] = {"root": "COVAREP", "videos": exp}
 
+# 4b. A .csd in the SDK's own writing style (mmdatasdk's writeCSD): uncompressed float64 features and intervals,
+# and every metadata entry a variable-length str dataset of shape (1,). Own generator, so the files above and below
+# keep their bytes.
+sdk_rng = np.random.default_rng(2015)
+sdk_meta = {
+    "root name": "COVAREP",
+    "computational sequence description": "tiny COVAREP-like acoustic features for the kit's tests",
+    "computational sequence version": "1.0",
+    "alignment compatible": "True",
+    "dataset name": "kit fixture",
+    "dataset version": "1.0",
+    "creator": "CorrKD.Kit make_fixtures.py",
+    "contact": "none",
+    "featureset bib citation": "none",
+    "dataset bib citation": "none",
+    "dimension names": str([f"f{j}" for j in range(7)]),
+}
+sdk_frames = {"vid_a": 6, "vid_b": 3, "vid_c": 9}
+with h5py.File(os.path.join(OUT, "covarep_sdk.csd"), "w") as f:
+    root = f.create_group("COVAREP")
+    data_group = root.create_group("data")
+    spans = []
+    for vid, m in sdk_frames.items():
+        g = data_group.create_group(vid)
+        g.create_dataset("features", data=sdk_rng.normal(2.5, 20.0, size=(m, 7)))
+        start = float(sdk_rng.uniform(0, 5))
+        starts = start + np.arange(m, dtype=np.float64) * 0.01
+        g.create_dataset("intervals", data=np.stack([starts, starts + 0.01], axis=1))
+        spans.append(float(starts[-1] + 0.01 - starts[0]))
+    meta = root.create_group("metadata")
+    for k, v in sdk_meta.items():
+        meta.create_dataset(k, (1,), dtype=h5py.special_dtype(vlen=str))
+        meta[k][0] = v
+expected["covarep_sdk.csd"] = {"root": "COVAREP", "videos": len(sdk_frames), "dim": 7,
+                               "frames": [float(v) for v in (min(sdk_frames.values()), np.median(list(sdk_frames.values())), max(sdk_frames.values()))],
+                               "spans": [float(v) for v in (min(spans), np.median(spans), max(spans))],
+                               "metadata": sdk_meta}
+
 # 5. Broken inputs, each with exactly one defect, derived from a small valid MulT-style data set.
 def good(n_by_split={"train": 3, "valid": 2, "test": 2}):
     out = {}

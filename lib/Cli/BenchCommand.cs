@@ -100,7 +100,7 @@ public static class BenchCommand
             o.WriteLine("(d) resident memory across a 20-epoch CorrKD student run (Trainer.Fit + StudentObjective, synthetic-mosi-tiny)");
             var m = MemoryBench.Run(20, log: o);
             o.WriteLine($"    RSS before {m.RssBeforeMb:F0} MB; after epochs {m.RssAfterEpochMb.Min():F0}..{m.RssAfterEpochMb.Max():F0} MB; " +
-                        $"max-min spread {m.Spread:F0} MB; growth epoch 2 -> {m.Epochs}: {m.GrowthAfterEpoch2:+0;-0} MB");
+                        $"max-min spread {m.Spread:F0} MB; growth epoch 2 -> {m.Epochs}: {Reporting.NumberText.Signed(m.GrowthAfterEpoch2, 0)} MB");
         }
 
         if (ratioLine != null) { o.WriteLine(); o.WriteLine(ratioLine); }

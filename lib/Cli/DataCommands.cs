@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CorrKD.Data;
@@ -25,10 +26,15 @@ public static class DataCommands
         bool json = a.Flag("json");
         int seed = a.Int("data-seed") ?? 0;
         a.RejectUnknown(2);
+        if (File.Exists(what) && (Path.GetExtension(what).Equals(".csd", StringComparison.OrdinalIgnoreCase) || CsdReader.HasHdf5Signature(what)))
+            return InspectCsd(what, json);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var ds = DatasetRegistry.Load(what, seed);
         var loadSeconds = clock.Elapsed.TotalSeconds;
         var summary = ds.Summary();
+        // Scale of each modality over the training split's real frames, and the warnings of the documented rule.
+        var scale = FeatureStandardizer.Fit(ds.Train);
+        var warnings = scale.ScaleWarnings();
         if (json)
         {
             var splits = new JsonObject();
@@ -58,6 +64,9 @@ public static class DataCommands
                 ["dims"] = new JsonArray(ds.Dims.Select(d => (JsonNode?)d).ToArray()),
                 ["seq_lens"] = new JsonArray(ds.SeqLens.Select(d => (JsonNode?)d).ToArray()),
                 ["load_seconds"] = Math.Round(loadSeconds, 3), ["splits"] = splits,
+                ["train_real_frames"] = new JsonObject(scale.Modalities.Select(m => KeyValuePair.Create(m.Modality.ToString().ToLowerInvariant(),
+                    (JsonNode?)new JsonObject { ["frames"] = m.Frames, ["mean"] = m.PooledMean, ["sd"] = m.PooledSd }))),
+                ["warnings"] = new JsonArray(warnings.Select(w => (JsonNode?)w).ToArray()),
             };
             Console.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
@@ -70,8 +79,46 @@ public static class DataCommands
                               $"{(double)summary["mean"][r],10:F4} {(double)summary["std"][r],10:F4} {summary["nan"][r],6} {summary["inf"][r],6}");
         foreach (var s in ds.Splits)
             Console.WriteLine($"labels {s.Name,-5}: {string.Join("  ", ds.LabelCounts(s).Select(kv => $"{kv.Key}:{kv.Value}"))}");
+        Console.WriteLine("train, real (not all-zero) frames: " + string.Join("  ", scale.Modalities.Select(m =>
+            $"{m.Modality.ToString().ToLowerInvariant()} mean {m.PooledMean:F4} sd {m.PooledSd:F4} ({m.Frames} frames)")));
+        foreach (var w in warnings) Console.WriteLine($"warning: {w}");
         return 0;
     }
+
+    /// <summary>A CMU-MultimodalSDK .csd: one modality's computational sequence, summarised per video.</summary>
+    private static int InspectCsd(string path, bool json)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var csd = CsdReader.Read(path);
+        var loadSeconds = clock.Elapsed.TotalSeconds;
+        var s = csd.Summary();
+        JsonObject Spread(Spread x) => new() { ["min"] = Num(x.Min), ["median"] = Num(x.Median), ["max"] = Num(x.Max) };
+        if (json)
+        {
+            var doc = new JsonObject
+            {
+                ["source"] = Path.GetFullPath(path), ["format"] = "csd", ["root"] = s.RootName, ["videos"] = s.Videos,
+                ["feature_dims"] = new JsonArray(s.FeatureDims.Select(d => (JsonNode?)d).ToArray()),
+                ["frames_per_video"] = Spread(s.FramesPerVideo), ["interval_span_per_video"] = Spread(s.SpanPerVideo),
+                ["metadata"] = new JsonObject(s.Metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                ["load_seconds"] = Math.Round(loadSeconds, 3),
+            };
+            Console.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+        string T(Spread x, string f) => $"min {x.Min.ToString(f, CultureInfo.InvariantCulture)}  median {x.Median.ToString(f, CultureInfo.InvariantCulture)}  max {x.Max.ToString(f, CultureInfo.InvariantCulture)}";
+        Console.WriteLine($"{Path.GetFullPath(path)}: CMU-MultimodalSDK computational sequence (.csd), one modality; loaded in {loadSeconds:F2} s");
+        Console.WriteLine($"root: {s.RootName}");
+        Console.WriteLine($"videos: {s.Videos}");
+        Console.WriteLine($"feature dim: {(s.FeatureDims.Length == 0 ? "-" : string.Join(", ", s.FeatureDims))}{(s.FeatureDims.Length > 1 ? "  (differs between videos)" : "")}");
+        Console.WriteLine($"frames per video: {T(s.FramesPerVideo, "0.#")}");
+        Console.WriteLine($"interval span per video (last end - first start): {T(s.SpanPerVideo, "0.###")}");
+        Console.WriteLine($"metadata ({s.Metadata.Count}):");
+        foreach (var (k, v) in s.Metadata) Console.WriteLine($"  {k}: {(v.Length > 200 ? v[..200] + "..." : v)}");
+        return 0;
+    }
+
+    private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     private static int Synth(CliArgs a)
     {

@@ -70,6 +70,7 @@ public static class ExperimentCommands
         if (a.List("seeds") is { } s) spec = spec with { Seeds = s.Select(x => ParseInt(x, "seeds")).ToArray() };
         if (a.List("data-seeds") is { } ds) spec = spec with { DataSeeds = ds.Select(x => ParseInt(x, "data-seeds")).ToArray() };
         if (a.Int("epochs") is int e) spec = spec with { Epochs = e };
+        spec = WithStandardize(a, spec);
         var dir = a.Str("resume") ?? a.Str("out") ?? Path.Combine("runs", $"study{(smoke ? "-smoke" : "")}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         if (a.Str("resume") == null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
             throw new IOException($"{dir} already exists; refusing to overwrite an earlier run (continue it with --resume {dir})");
@@ -117,6 +118,7 @@ public static class ExperimentCommands
         if (a.List("data-seeds") is { } ds) spec = spec with { DataSeeds = ds.Select(x => ParseInt(x, "data-seeds")).ToArray() };
         if (a.Int("epochs") is int e) spec = spec with { Epochs = e };
         if (a.Flag("no-intra")) spec = spec with { EvaluateIntra = false };
+        spec = WithStandardize(a, spec);
         foreach (var variant in spec.Variants)
             if (!Distillation.DistillationVariants.Names.Contains(variant))
                 throw new CliException($"unknown variant '{variant}': expected {string.Join(", ", Distillation.DistillationVariants.Names)}");
@@ -164,6 +166,11 @@ public static class ExperimentCommands
         GridRunner.Run(GridSpec.Read(dir), dir, shard, GridJobs.ThreadsPerRun, device, new ConsoleProgress(Console.Error), Console.Error);
         return 0;
     }
+
+    /// <summary>--standardize: every setting of the grid gets features.standardize = true (teachers included).</summary>
+    private static GridSpec WithStandardize(CliArgs a, GridSpec spec) => a.Flag("standardize")
+        ? spec.WithPatch(new System.Text.Json.Nodes.JsonObject { ["features"] = new System.Text.Json.Nodes.JsonObject { ["standardize"] = true } })
+        : spec;
 
     private static int ParseInt(string s, string option) =>
         int.TryParse(s, out var v) ? v : throw new CliException($"--{option} expects integers, got '{s}'");

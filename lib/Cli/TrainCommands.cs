@@ -51,6 +51,7 @@ public static class TrainCommands
         Out = a.Str("out"),
         Resume = a.Str("resume"),
         EvaluateIntra = !a.Flag("no-intra"),
+        Standardize = a.Flag("standardize") ? true : null,
     };
 
     private static void Print(RunSummary s)
@@ -63,6 +64,6 @@ public static class TrainCommands
         var intra = s.Test.Where(c => c.Protocol == "intra").ToList();
         if (intra.Count > 0) Console.WriteLine($"intra-modality {headline} (%): " + string.Join("  ", intra.Select(c => $"r={c.Condition} {100 * c.Metrics[headline]:F2}")));
         if (s.TeacherComplete is double t)
-            Console.WriteLine($"teacher complete {100 * t:F2}  student complete {100 * inter.First(c => c.Condition == "lav").Metrics[headline]:F2}  (teacher gap {100 * (t - inter.First(c => c.Condition == "lav").Metrics[headline]):+0.00;-0.00})");
+            Console.WriteLine($"teacher complete {100 * t:F2}  student complete {100 * inter.First(c => c.Condition == "lav").Metrics[headline]:F2}  (teacher gap {Reporting.NumberText.Signed(100 * (t - inter.First(c => c.Condition == "lav").Metrics[headline]))})");
     }
 }

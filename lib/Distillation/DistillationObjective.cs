@@ -147,7 +147,7 @@ public sealed class DistillationObjective : nn.Module
         Check(hS, zS, hT, zT, y);
         if (rcd is null) return ComputeCore(hS, zS, hT, zT, y, null);
         ArgumentNullException.ThrowIfNull(generator);
-        using var perm = randperm(hS.shape[0], generator: generator);
+        using var perm = randperm(hS.shape[0], generator: generator);   // host: CPU generator; RCD moves it to zS.device
         return ComputeCore(hS, zS, hT, zT, y, perm);
     }
 

@@ -130,7 +130,7 @@ public sealed class ResponseConsistencyDistillation : nn.Module
     public RcdTerms Compute(Tensor zS, Tensor zT, Tensor y, Generator generator)
     {
         ShapeChecks.Matrix(zS, "zS");
-        using var perm = randperm(zS.shape[0], generator: generator);
+        using var perm = randperm(zS.shape[0], generator: generator);   // host: CPU generator; moved to zS.device below
         return Compute(zS, zT, y, perm);
     }
 

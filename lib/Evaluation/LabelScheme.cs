@@ -24,5 +24,5 @@ public sealed record LabelScheme(TaskKind Task, int NumClasses)
     public int ClassOf(float y) => Task == TaskKind.Emotion ? (int)y : SentimentMetrics.ScoreToClass(y, NumClasses);
 
     /// <summary>Class indices as an int64 tensor (N).</summary>
-    public Tensor Targets(IReadOnlyList<float> labels) => tensor(labels.Select(y => (long)ClassOf(y)).ToArray(), ScalarType.Int64);
+    public Tensor Targets(IReadOnlyList<float> labels) => tensor(labels.Select(y => (long)ClassOf(y)).ToArray(), ScalarType.Int64);   // host: labels are CPU-held; callers index then .to(device)
 }

@@ -14,9 +14,13 @@ public static class Predictor
     /// <summary>Slices rows <paramref name="idx"/> of every modality and moves them to the device.</summary>
     public static Tensor[] Gather(MsaSplit split, long[] idx, Device device)
     {
-        using var index = tensor(idx, ScalarType.Int64);
+        using var index = tensor(idx, ScalarType.Int64);   // host: indexes the CPU-held split, the rows then move to the device
         return split.Modalities.Select(m => m.index_select(0, index).to(device)).ToArray();
     }
+
+    /// <summary>One all-missing sample on the device: per modality zeros (1, T_m, d_m) of the split's shapes.</summary>
+    public static Tensor[] ZeroSample(MsaSplit split, Device device) =>
+        split.Modalities.Select(m => zeros(1, m.shape[1], m.shape[2], device: device)).ToArray();
 
     /// <summary>
     /// Logits for every availability set at once. The branches are independent until fusion, so each
@@ -30,8 +34,8 @@ public static class Predictor
         var parts = sets.ToDictionary(s => s, _ => new List<Tensor>());
         using var outer = NewDisposeScope();
         using var _ = no_grad();
-        var zeroEnc = Enumerable.Range(0, 3).Select(m =>
-            model.Encoder(m).forward(zeros(1, split.Modalities[m].shape[1], split.Modalities[m].shape[2], device: device))).ToArray();
+        var zero = ZeroSample(split, device);
+        var zeroEnc = Enumerable.Range(0, 3).Select(m => model.Encoder(m).forward(zero[m])).ToArray();
         for (long start = 0; start < split.Count; start += batchSize)
         {
             using var step = new StepScope();
@@ -41,7 +45,7 @@ public static class Predictor
             foreach (var s in sets)
             {
                 var enc = Enumerable.Range(0, 3).Select(m => s.Has((Modality)m) ? real[m] : zeroEnc[m].expand(real[m].shape)).ToArray();
-                parts[s].Add(model.Classify(model.Fuse(enc)).cpu().MoveToOuterDisposeScope());
+                parts[s].Add(model.Classify(model.Fuse(enc)).cpu().MoveToOuterDisposeScope());   // host: results are CPU logits (scoring, CSV)
             }
         }
         return parts.ToDictionary(kv => kv.Key, kv => Concat(kv.Value));
@@ -68,7 +72,7 @@ public static class Predictor
         {
             using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
-            var x = Gather(split, idx, CPU);
+            var x = Gather(split, idx, CPU);   // host: frame masks are made on the CPU, then each input goes to the device
             var complete = Enumerable.Range(0, 3).Select(m => model.Encoder(m).forward(x[m].to(device))).ToArray();
             foreach (var r in rates)
             {
@@ -78,7 +82,7 @@ public static class Predictor
                 for (int p = 0; p < IntraProtocols.Length; p++)
                 {
                     var enc = Enumerable.Range(0, 3).Select(m => p == 0 || p - 1 == m ? dropped[m] : complete[m]).ToArray();
-                    parts[(IntraProtocols[p], r)].Add(model.Classify(model.Fuse(enc)).cpu().DetachFromDisposeScope());   // freed by Concat
+                    parts[(IntraProtocols[p], r)].Add(model.Classify(model.Fuse(enc)).cpu().DetachFromDisposeScope());   // host: CPU logits, freed by Concat
                 }
             }
         }
@@ -96,7 +100,7 @@ public static class Predictor
             using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
             var o = model.Forward(Gather(split, idx, device));
-            logits.Add(o.Logits.cpu().MoveToOuterDisposeScope()); joint.Add(o.Joint.cpu().MoveToOuterDisposeScope());
+            logits.Add(o.Logits.cpu().MoveToOuterDisposeScope()); joint.Add(o.Joint.cpu().MoveToOuterDisposeScope());   // host: CPU logits and h (teacher cache)
         }
         return (Concat(logits), Concat(joint));
     }

@@ -19,6 +19,7 @@ public static class GridJobs
     public static void Run(GridSpec spec, string gridDir, int jobs, GridRunner.Shard shard, string device, TextWriter console)
     {
         if (jobs < 1) throw new ArgumentException($"--jobs must be >= 1, got {jobs}");
+        KitRuntime.ResolveDevice(device);   // a bad --device fails before the grid folder is made
         GridRunner.Prepare(spec, gridDir);
         var queue = GridRunner.Queue(spec, gridDir, shard);
         int before = queue.Count(c => c.Done);

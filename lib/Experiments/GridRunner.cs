@@ -70,6 +70,7 @@ public static class GridRunner
         IProgress<TrainProgress>? progress = null, TextWriter? log = null)
     {
         log ??= TextWriter.Null;
+        KitRuntime.ResolveDevice(device);   // a bad --device fails before the grid folder is made
         Prepare(spec, gridDir);
         var pending = Queue(spec, gridDir, shard).ToList();
         int total = pending.Count;
@@ -171,10 +172,14 @@ public static class GridRunner
         return (end - start, TimeSpan.FromSeconds(training));
     }
 
-    /// <summary>Short hash of everything that shapes a teacher: model, teacher schedule, classes.</summary>
+    /// <summary>Short hash of everything that shapes a teacher: model, teacher schedule, classes, and the feature
+    /// options when they differ from the default (so teacher folders of grids made before features.standardize
+    /// existed keep their names).</summary>
     public static string TeacherKey(KitConfig cfg)
     {
-        var json = System.Text.Json.JsonSerializer.Serialize(new { cfg.Family, cfg.SentimentClasses, cfg.Model, cfg.Teacher }, KitConfig.Json);
+        var json = cfg.Features == new Data.FeatureOptions()
+            ? System.Text.Json.JsonSerializer.Serialize(new { cfg.Family, cfg.SentimentClasses, cfg.Model, cfg.Teacher }, KitConfig.Json)
+            : System.Text.Json.JsonSerializer.Serialize(new { cfg.Family, cfg.SentimentClasses, cfg.Model, cfg.Teacher, cfg.Features }, KitConfig.Json);
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json));
         return "teacher-" + Convert.ToHexString(hash)[..8].ToLowerInvariant();
     }

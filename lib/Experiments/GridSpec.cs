@@ -32,6 +32,11 @@ public sealed record GridSpec
 
     public static readonly JsonSerializerOptions Json = new(KitConfig.Json) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
+    /// <summary>The same grid with <paramref name="patch"/> merged into every setting's patch (e.g. --standardize:
+    /// {"features": {"standardize": true}}); recorded in grid.json through the settings.</summary>
+    public GridSpec WithPatch(JsonObject patch) =>
+        this with { Settings = Settings.Select(s => s with { Patch = MergePatch(s.Patch, patch) }).ToArray() };
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
     /// <summary>The grid.json of a grid folder, with an error naming the folder when there is none.</summary>
     public static GridSpec Read(string gridDir)

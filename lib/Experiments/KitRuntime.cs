@@ -62,12 +62,19 @@ public static class KitRuntime
     [DllImport("libc.so.6", EntryPoint = "mallopt")]   // glibc by soname ("libc.so" may be a linker script)
     private static extern int mallopt(int param, int value);
 
-    /// <summary>auto: CUDA when this build has a CUDA backend and a GPU is visible, else CPU.</summary>
+    /// <summary>"cpu" or "cuda": the native backend this build references (the TorchBackend build property).</summary>
+    public static string TorchBackend { get; } = typeof(KitRuntime).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";
+
+    /// <summary>auto: CUDA when this build has a CUDA backend and a GPU is visible, else CPU. "cuda" fails at once
+    /// (before any folder is made) when no CUDA device is usable, naming the build switch.</summary>
     public static Device ResolveDevice(string name) => name.ToLowerInvariant() switch
     {
         "cpu" => CPU,
-        "cuda" => cuda.is_available() ? CUDA
-            : throw new ArgumentException("--device cuda: no CUDA device available (this build uses the CPU libtorch unless built with -p:TorchBackend=cuda)"),
+        "cuda" => cuda.is_available() ? CUDA : throw new ArgumentException(TorchBackend == "cuda"
+            ? "--device cuda: this is a CUDA build (-p:TorchBackend=cuda) but libtorch sees no CUDA device; check the NVIDIA driver (nvidia-smi) and CUDA_VISIBLE_DEVICES, or use --device cpu"
+            : "--device cuda: this build references the CPU libtorch; rebuild with `dotnet build -c Release -p:TorchBackend=cuda` " +
+              "(Linux x64, package TorchSharp-cuda-linux; see README \"Running on a GPU\"), or use --device cpu"),
         "auto" => cuda.is_available() ? CUDA : CPU,
         _ => throw new ArgumentException($"--device must be auto, cpu or cuda, got '{name}'"),
     };

@@ -106,7 +106,7 @@ public static class Report
             .Select(x => (x.s, gap: 100 * (x.t!.Value - x.n!.Value))).ToList();
         if (gaps.Count == 0) return $"{dataset}: teacher gap unavailable (needs teacher and no-kd runs)";
         return $"{dataset}: teacher gap (teacher complete {metric} − no-kd student complete {metric}, points) per seed: " +
-               string.Join(", ", gaps.Select(g => $"s{g.s} {g.gap:+0.00;-0.00}")) + $"; mean {gaps.Average(g => g.gap):+0.00;-0.00}";
+               string.Join(", ", gaps.Select(g => $"s{g.s} {NumberText.Signed(g.gap)}")) + $"; mean {NumberText.Signed(gaps.Average(g => g.gap))}";
     }
 
     /// <summary>

@@ -61,6 +61,7 @@ public sealed class RunFolder
         {
             ["packages"] = packages,
             ["libtorch"] = TorchSharp.torch.__version__,
+            ["torch_backend"] = KitRuntime.TorchBackend,
             ["dotnet"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
             ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             ["torch_threads"] = TorchSharp.torch.get_num_threads(),

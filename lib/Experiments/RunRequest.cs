@@ -14,6 +14,8 @@ public sealed record RunRequest
     /// <summary>A config JSON replacing the embedded per-family default.</summary>
     public string? ConfigPath { get; init; }
     public int? Epochs { get; init; }
+    /// <summary>Overrides the config's features.standardize (null keeps it). A student must match its teacher.</summary>
+    public bool? Standardize { get; init; }
     /// <summary>New run folder; null picks runs/KIND-DATASET-TIMESTAMP.</summary>
     public string? Out { get; init; }
     /// <summary>Existing run folder to continue from its last checkpoint.</summary>

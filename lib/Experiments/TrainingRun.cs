@@ -67,6 +67,7 @@ public static class TrainingRun
             r = r with { Dataset = (string)teacherInfo["dataset_arg"]!, DataSeed = (int)teacherInfo["data_seed"]! };
         }
 
+        log.WriteLine($"{kind}: device {device.type.ToString().ToLowerInvariant()} (build backend {KitRuntime.TorchBackend}, libtorch {torch.__version__}, {threads} threads)");
         log.WriteLine($"{kind}: loading {r.Dataset}{(DatasetRegistry.IsSynthetic(r.Dataset) ? $" (data seed {r.DataSeed})" : "")}");
         using var data = DatasetRegistry.Load(r.Dataset, r.DataSeed);
         var fingerprint = Checkpoint.Fingerprint(data);
@@ -77,11 +78,31 @@ public static class TrainingRun
         else cfg = r.ConfigPath != null ? KitConfig.Load(r.ConfigPath) : KitConfig.Default(KitConfig.FamilyOf(data.Name));
         if (r.Epochs is int ep && previous == null)
             cfg = kind == TeacherKind ? cfg with { Teacher = cfg.Teacher with { Epochs = ep } } : cfg with { Student = cfg.Student with { Epochs = ep } };
+        if (r.Standardize is bool z && z != cfg.Features.Standardize)
+        {
+            if (previous != null) throw new ArgumentException($"--standardize: run {folder.Path} was made with features.standardize = {Lower(cfg.Features.Standardize)}; a resumed run keeps its config");
+            cfg = cfg with { Features = cfg.Features with { Standardize = z } };
+        }
         var train = kind == TeacherKind ? cfg.Teacher : cfg.Student;
         var scheme = LabelScheme.For(data, cfg.SentimentClasses);
 
         if (teacherInfo != null && (string?)teacherInfo["fingerprint"] != fingerprint)
             throw new InvalidOperationException($"teacher run {r.TeacherRun} was trained on different data (fingerprint {(string?)teacherInfo["fingerprint"]} vs {fingerprint})");
+        if (teacherFolder != null)
+        {
+            var teacherFeatures = KitConfig.Parse(teacherFolder.ReadJson("config.json").ToJsonString(), teacherFolder.File("config.json")).Features;
+            if (teacherFeatures != cfg.Features)
+                throw new ArgumentException($"features.standardize is {Lower(cfg.Features.Standardize)} for this student but {Lower(teacherFeatures.Standardize)} " +
+                                            $"in teacher run {r.TeacherRun}: a student must see the inputs its teacher saw (drop --standardize or fix the config)");
+        }
+
+        // OPEN (off by default): z-score every modality with the training split's real-frame statistics. The data
+        // fingerprint above is of the file as loaded, so teacher and students of one file still match.
+        var standardizer = cfg.Features.Standardize ? FeatureStandardizer.Fit(data.Train) : null;
+        standardizer?.Apply(data);
+        if (standardizer != null)
+            log.WriteLine("features: standardised per dimension with train-split statistics over real frames (" +
+                          string.Join(", ", standardizer.Modalities.Select(m => $"{m.Modality.ToString().ToLowerInvariant()} {m.Frames} frames, pooled mean {m.PooledMean:G3} sd {m.PooledSd:G3}")) + ")");
 
         if (previous == null)
         {
@@ -91,10 +112,12 @@ public static class TrainingRun
                 ["data_seed"] = r.DataSeed, ["fingerprint"] = fingerprint, ["seed"] = r.Seed,
                 ["variant"] = kind == TeacherKind ? "teacher" : r.Variant,
                 ["teacher_run"] = teacherFolder?.Path, ["device"] = device.type.ToString(), ["threads"] = threads,
+                ["standardization"] = StandardizationInfo(standardizer),
                 ["environment"] = RunFolder.Environment_(),
             };
             folder.WriteJson("run.json", info);
             folder.WriteText("config.json", cfg.ToJson());
+            if (standardizer != null) folder.WriteJson(StandardizationFile, StandardizationStatistics(standardizer));
         }
         var variant = kind == TeacherKind ? "teacher" : r.Variant;
 
@@ -150,6 +173,36 @@ public static class TrainingRun
         return new RunSummary(folder.Path, kind, data.Name, variant, r.Seed, result.BestEpoch, secondsPerEpoch,
             test.Select(c => c with { Logits = null }).ToList(), teacherComplete);   // logits are freed; predictions.csv has them
     }
+
+    /// <summary>The full per-dimension statistics of a standardised run (run.json holds the summary).</summary>
+    public const string StandardizationFile = "standardization.json";
+
+    /// <summary>run.json's "standardization": enabled, where the statistics come from, and per modality the real frames
+    /// counted and the pooled mean and sd (raw scale); the per-dimension values are in <see cref="StandardizationFile"/>.</summary>
+    public static JsonObject StandardizationInfo(FeatureStandardizer? s)
+    {
+        var o = new JsonObject { ["enabled"] = s != null };
+        if (s == null) return o;
+        o["statistics"] = $"per feature dimension over the '{s.FittedOn}' split's real (not all-zero) frames; all-zero frames stay zero";
+        o["file"] = StandardizationFile;
+        o["modalities"] = new JsonObject(s.Modalities.Select(m => KeyValuePair.Create(m.Modality.ToString().ToLowerInvariant(),
+            (JsonNode?)new JsonObject { ["frames"] = m.Frames, ["dim"] = m.Mean.Length, ["pooled_mean"] = m.PooledMean, ["pooled_sd"] = m.PooledSd })));
+        return o;
+    }
+
+    private static JsonObject StandardizationStatistics(FeatureStandardizer s) => new()
+    {
+        ["fitted_on"] = s.FittedOn,
+        ["modalities"] = new JsonObject(s.Modalities.Select(m => KeyValuePair.Create(m.Modality.ToString().ToLowerInvariant(),
+            (JsonNode?)new JsonObject
+            {
+                ["frames"] = m.Frames,
+                ["mean"] = new JsonArray(m.Mean.Select(v => (JsonNode?)v).ToArray()),
+                ["sd"] = new JsonArray(m.Sd.Select(v => (JsonNode?)v).ToArray()),
+            }))),
+    };
+
+    private static string Lower(bool b) => b ? "true" : "false";
 
     /// <summary>The selected (best-on-validation) weights of a finished run, in eval mode.</summary>
     public static CorrKDBackbone LoadModel(RunFolder run, MsaDataset data, KitConfig cfg, Device device)

@@ -21,7 +21,7 @@ public static class FastDropout
     public static Tensor Apply(Tensor x, double p, bool training)
     {
         if (!training || p == 0) return x.alias();
-        if (x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32) return nn.functional.dropout(x, p, true);
+        if (x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32) return nn.functional.dropout(x, p, true);   // host: the fast path below is for CPU tensors; other devices keep libtorch's dropout
         using var mask = Mask(x.shape, p);
         return x * mask;
     }
@@ -31,12 +31,12 @@ public static class FastDropout
     {
         if (p < 0 || p >= 1) throw new ArgumentException($"dropout probability must be in [0, 1), got {p}");
         ulong seed;
-        using (var draw = randint(0, int.MaxValue, new long[] { 2 }, dtype: ScalarType.Int64))
+        using (var draw = randint(0, int.MaxValue, new long[] { 2 }, dtype: ScalarType.Int64))   // host: a seed drawn from torch's default (CPU) generator
         {
             var d = draw.data<long>();
             seed = ((ulong)d[0] << 31) ^ (ulong)d[1];
         }
-        var mask = empty(shape, ScalarType.Float32);
+        var mask = empty(shape, ScalarType.Float32);   // host: written from C#, used only for CPU inputs
         Fill(MemoryMarshal.Cast<byte, float>(mask.bytes), p, seed);
         return mask;
     }

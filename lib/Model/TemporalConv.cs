@@ -23,7 +23,7 @@ public sealed class TemporalConv : Module<Tensor, Tensor>
         this.kernel = kernel;
         // PyTorch Conv1d's default init: kaiming_uniform(a = sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
         var bound = 1.0 / Math.Sqrt(inputDim * kernel);
-        weight = Parameter(empty(outputDim, inputDim, kernel).uniform_(-bound, bound));
+        weight = Parameter(empty(outputDim, inputDim, kernel).uniform_(-bound, bound));   // host: parameters start on the CPU; module.to(device) moves them
         RegisterComponents();
     }
 

@@ -207,7 +207,7 @@ public static class Tables
     static string Label(string variant, TableOptions o) =>
         o.VariantLabels is not null && o.VariantLabels.TryGetValue(variant, out var l) ? l : variant;
 
-    static string Fmt(double v, int decimals) => double.IsNaN(v) ? "-" : v.ToString("F" + decimals, CultureInfo.InvariantCulture);
-    static string Signed(double v, int decimals) => double.IsNaN(v) ? "-" : (v > 0 ? "+" : "") + Fmt(v, decimals);
+    static string Fmt(double v, int decimals) => NumberText.Plain(v, decimals);
+    static string Signed(double v, int decimals) => NumberText.Signed(v, decimals);
     static string P(double p) => double.IsNaN(p) ? "-" : p < 0.001 ? "<0.001" : p.ToString("F3", CultureInfo.InvariantCulture);
 }

@@ -22,6 +22,8 @@ public sealed record KitConfig
     public TrainOptions Student { get; init; } = new();
     public Distillation.DistillationOptions Distillation { get; init; } = new();
     public Data.Missing.RandomMissingOptions Missing { get; init; } = new();
+    /// <summary>Input features: OPEN (the kit's) per-modality standardisation with training statistics, default off.</summary>
+    public FeatureOptions Features { get; init; } = new();
     /// <summary>Seed of the fixed evaluation masks (intra-modality protocol, student validation).</summary>
     public long MaskSeed { get; init; } = 20240417;
 

@@ -59,8 +59,8 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
 
     private DistillationLosses Losses(MsaSplit split, Tensor y, Tensor hT, Tensor zT, long[] batch, Generator generator)
     {
-        using var idx = tensor(batch, ScalarType.Int64);
-        var x = sampler.Apply(Predictor.Gather(split, batch, CPU), generator).Select(t => t.to(device)).ToArray();
+        using var idx = tensor(batch, ScalarType.Int64);   // host: indexes CPU-held targets and teacher outputs
+        var x = sampler.Apply(Predictor.Gather(split, batch, CPU), generator).Select(t => t.to(device)).ToArray();   // host: MRM on the CPU generator, then to the device
         var o = student.Forward(x);
         return objective.Compute(o.Joint, o.Logits, hT.index_select(0, idx).to(device), zT.index_select(0, idx).to(device),
             y.index_select(0, idx).to(device), generator);
@@ -69,7 +69,7 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
     /// <summary>Each loss term's mean over the validation split, in training-size batches, on random-missing input.</summary>
     private Dictionary<string, double> ValidationTerms()
     {
-        using var gen = new Generator(ValidationSeed, CPU);
+        using var gen = new Generator(ValidationSeed, CPU);   // host: the MRM sampler draws on the CPU
         var sums = new Dictionary<string, double>();
         int n = data.Valid.Count;
         for (int start = 0; start < n; start += termBatch)

@@ -31,7 +31,7 @@ public sealed class TeacherObjective : ITrainingObjective
     public (Tensor Loss, IReadOnlyDictionary<string, Tensor> Terms) Loss(long[] batch, Generator generator)
     {
         var x = Predictor.Gather(data.Train, batch, device);
-        using var idx = tensor(batch, ScalarType.Int64);
+        using var idx = tensor(batch, ScalarType.Int64);   // host: indexes the CPU-held targets
         var y = targets.index_select(0, idx).to(device);
         var loss = nn.functional.cross_entropy(model.Forward(x).Logits, y);
         return (loss, new Dictionary<string, Tensor> { ["task"] = loss });

@@ -79,9 +79,9 @@ public static class Trainer
             var clock = Stopwatch.StartNew();
             ulong epochSeed = EpochSeed(seed, epoch);
             torch.random.manual_seed((long)(epochSeed & 0x7fffffffffffffff));
-            using var gen = new Generator(epochSeed ^ 0x9E3779B97F4A7C15UL, torch.CPU);
+            using var gen = new Generator(epochSeed ^ 0x9E3779B97F4A7C15UL, torch.CPU);   // host: one CPU generator, so batch order and masks repeat on any device
             long[] order;
-            using (var perm = randperm(n, generator: gen)) order = perm.data<long>().ToArray();
+            using (var perm = randperm(n, generator: gen)) order = perm.data<long>().ToArray();   // host: batch order as managed indices
 
             foreach (var m in objective.Modules) m.train();
             var sums = new Dictionary<string, double>();
@@ -200,13 +200,18 @@ public static class Trainer
     {
         foreach (var (k, v) in current)
         {
-            var s = saved[k]?.ToJsonString();
+            var s = k == "config" && saved[k] is JsonObject c ? Normalised(c, dir) : saved[k]?.ToJsonString();
             if (s != v?.ToJsonString())
                 throw new InvalidOperationException(
                     $"checkpoint {dir} was made with a different {k} ({Short(s)} vs now {Short(v?.ToJsonString())}); " +
                     "refusing to resume. Use a new run folder for a different data set or config.");
         }
     }
+
+    /// <summary>A saved config as the current KitConfig writes it: options added since it was saved take their
+    /// defaults, so a checkpoint from before, say, features.standardize still resumes (with the option off).</summary>
+    private static string Normalised(JsonObject config, string dir) =>
+        JsonNode.Parse(KitConfig.Parse(config.ToJsonString(), $"checkpoint {dir}").ToJson())!.ToJsonString();
 
     private static string Short(string? s) => s == null ? "none" : s.Length > 80 ? s[..80] + "..." : s;
 

@@ -9,8 +9,39 @@ public sealed record CsdSequence(string VideoId, float[,] Features, double[,] In
     public int Dim => Features.GetLength(1);
 }
 
-/// <summary>A CMU-MultimodalSDK computational sequence: its root name (e.g. "COVAREP") and every video's sequence.</summary>
-public sealed record CsdFile(string Path, string RootName, IReadOnlyDictionary<string, CsdSequence> Videos);
+/// <summary>A CMU-MultimodalSDK computational sequence: its root name (e.g. "COVAREP"), every video's sequence and the
+/// metadata (the SDK writes each entry as a string dataset of shape (1,) under &lt;root&gt;/metadata).</summary>
+public sealed record CsdFile(string Path, string RootName, IReadOnlyDictionary<string, CsdSequence> Videos)
+{
+    /// <summary>Metadata key -> text (string datasets; entries of shape (k,) joined with "; "; other types described).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>What `data inspect FILE.csd` prints: sizes per video summarised as min / median / max.</summary>
+    public CsdSummary Summary()
+    {
+        var v = Videos.Values.ToList();
+        var dims = v.Select(s => s.Dim).Distinct().Order().ToArray();
+        var spans = v.Where(s => s.Rows > 0).Select(s => s.Intervals[s.Rows - 1, 1] - s.Intervals[0, 0]).ToList();
+        return new CsdSummary(RootName, v.Count, dims, Spread.Of(v.Select(s => (double)s.Rows)), Spread.Of(spans), Metadata);
+    }
+}
+
+/// <summary>Minimum, median and maximum of a set of values (NaN when empty; the median of an even count averages the middle two).</summary>
+public sealed record Spread(double Min, double Median, double Max)
+{
+    public static Spread Of(IEnumerable<double> values)
+    {
+        var s = values.Order().ToArray();
+        if (s.Length == 0) return new(double.NaN, double.NaN, double.NaN);
+        double median = s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+        return new(s[0], median, s[^1]);
+    }
+}
+
+/// <summary>A .csd at a glance: root name, number of videos, feature dim(s), frames per video, interval span per video
+/// (last interval's end minus first interval's start, in the file's time unit, usually seconds) and the metadata.</summary>
+public sealed record CsdSummary(string RootName, int Videos, int[] FeatureDims, Spread FramesPerVideo, Spread SpanPerVideo,
+    IReadOnlyDictionary<string, string> Metadata);
 
 /// <summary>
 /// Reads CMU-MultimodalSDK .csd files (HDF5: &lt;root&gt;/data/&lt;video_id&gt;/{features (m, d), intervals (m, 2)},
@@ -57,13 +88,30 @@ public static class CsdReader
                 for (int i = 0; i < m; i++) for (int j = 0; j < f.GetLength(1); j++) ff[i, j] = (float)f[i, j];
                 videos[v.Name] = new CsdSequence(v.Name, ff, iv);
             }
-            return new CsdFile(path, root.Name, videos);
+            return new CsdFile(path, root.Name, videos) { Metadata = ReadMetadata(path, root) };
         }
         catch (DataFormatException) { throw; }
         catch (Exception e)
         {
             throw new DataFormatException(path, $"cannot read the .csd (HDF5) file: {e.GetType().Name}: {e.Message}", e);
         }
+    }
+
+    /// <summary>&lt;root&gt;/metadata/*: every dataset read as strings (the SDK's vlen str, or fixed-length bytes);
+    /// a missing metadata group gives an empty map. Non-string entries are described by type and shape.</summary>
+    private static SortedDictionary<string, string> ReadMetadata(string path, IH5Group root)
+    {
+        var meta = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (!root.LinkExists("metadata")) return meta;
+        foreach (var ds in root.Group("metadata").Children().OfType<IH5Dataset>())
+        {
+            var shape = ds.Space.Dimensions;
+            var described = $"<{ds.Type.Class} dataset, shape ({string.Join(", ", shape)})>";
+            if (ds.Type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength)) { meta[ds.Name] = described; continue; }
+            try { meta[ds.Name] = string.Join("; ", shape.Length == 0 ? new[] { ds.Read<string>() } : ds.Read<string[]>()); }
+            catch (Exception) when (ds.Type.Class == H5DataTypeClass.VariableLength) { meta[ds.Name] = described; }   // a vlen sequence of numbers
+        }
+        return meta;
     }
 
     private static double[,] ReadMatrix(string path, IH5Dataset ds, string where)

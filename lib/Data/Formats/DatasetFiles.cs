@@ -16,7 +16,7 @@ public static class DatasetFiles
         if (Directory.Exists(full)) throw new DataFormatException(full, "is a folder; expected a .pkl data file");
         if (!File.Exists(full)) throw new DataFormatException(full, "file not found");
         if (Path.GetExtension(full).Equals(".csd", StringComparison.OrdinalIgnoreCase) || CsdReader.HasHdf5Signature(full))
-            throw new DataFormatException(full, "is a CMU-MultimodalSDK .csd (HDF5) file: it holds one modality, not a data set; read it with CsdReader.Read");
+            throw new DataFormatException(full, "is a CMU-MultimodalSDK .csd (HDF5) file: it holds one modality, not a data set; summarise it with `data inspect FILE.csd`, read it with CsdReader.Read");
         return PickleDatasetReader.Read(full, nameOverride ?? NameFromPath(full));
     }
 

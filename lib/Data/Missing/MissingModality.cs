@@ -45,7 +45,7 @@ public static class MissingModality
             for (int t = 0; t < T; t++)
                 keep[b * T + t] = SplitMix64.ToUnit(SplitMix64.Mix(key + (ulong)(t + 1) * SplitMix64.Gamma)) < rate ? 0f : 1f;
         }
-        return tensor(keep, new long[] { sampleIndex.Length, T });
+        return tensor(keep, new long[] { sampleIndex.Length, T });   // host: built from managed hashes; DropFrames moves it to the data's device
     }
 
     /// <summary>

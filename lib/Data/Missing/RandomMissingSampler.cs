@@ -51,17 +51,17 @@ public sealed class RandomMissingSampler
         MissingModality.CheckModalities(mods);
         using var scope = NewDisposeScope();
         long B = mods[0].shape[0];
-        var weights = tensor(Options.SetWeights.ToArray(), ScalarType.Float64);
-        var k = multinomial(weights, B, replacement: true, generator: gen);                      // (B)
-        var table = tensor(Availability.All.SelectMany(a => new[] { a.Language ? 1f : 0f, a.Audio ? 1f : 0f, a.Vision ? 1f : 0f }).ToArray(), new long[] { 7, 3 });
+        var weights = tensor(Options.SetWeights.ToArray(), ScalarType.Float64);   // host: MRM draws on the CPU generator; the masks follow x below
+        var k = multinomial(weights, B, replacement: true, generator: gen);                      // (B)  host: CPU generator
+        var table = tensor(Availability.All.SelectMany(a => new[] { a.Language ? 1f : 0f, a.Audio ? 1f : 0f, a.Vision ? 1f : 0f }).ToArray(), new long[] { 7, 3 });   // host: indexed by k (CPU)
         var avail = table.index_select(0, k);                                                     // (B, 3)
-        var doDrop = rand(new long[] { B }, generator: gen) < Options.FrameDropProbability;         // (B)
-        var rate = Options.MinRate + (Options.MaxRate - Options.MinRate) * rand(new long[] { B }, generator: gen); // (B)
+        var doDrop = rand(new long[] { B }, generator: gen) < Options.FrameDropProbability;         // (B)  host: CPU generator
+        var rate = Options.MinRate + (Options.MaxRate - Options.MinRate) * rand(new long[] { B }, generator: gen); // (B)  host: CPU generator
         var outs = new Tensor[3];
         for (int m = 0; m < 3; m++)
         {
             var x = mods[m];
-            var u = rand(new long[] { B, x.shape[1] }, generator: gen);                           // (B, T)
+            var u = rand(new long[] { B, x.shape[1] }, generator: gen);                           // (B, T)  host: CPU generator; keep moves to x.device
             var dropped = doDrop.unsqueeze(1).logical_and(u < rate.unsqueeze(1));                  // (B, T)
             var keep = dropped.logical_not().to(x.dtype).unsqueeze(-1) * avail[.., m].to(x.dtype).view(B, 1, 1); // (B, T, 1)
             outs[m] = (x * keep.to(x.device)).MoveToOuterDisposeScope();

@@ -57,6 +57,60 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void InspectSummarisesACsd_InTextAndJson()
+    {
+        var file = Path.Combine(AppContext.BaseDirectory, "fixtures", "formats", "covarep_sdk.csd");
+        var (c, o, e) = Run("data", "inspect", file);
+        Assert.True(c == 0, e);
+        Assert.Contains("root: COVAREP", o);
+        Assert.Contains("videos: 3", o);
+        Assert.Contains("feature dim: 7", o);
+        Assert.Contains("frames per video: min 3  median 6  max 9", o);
+        Assert.Contains("creator: CorrKD.Kit make_fixtures.py", o);
+        var (cj, oj, _) = Run("data", "inspect", file, "--json");
+        Assert.Equal(0, cj);
+        var doc = JsonNode.Parse(oj)!;
+        Assert.Equal(3, (int)doc["videos"]!);
+        Assert.Equal(9, (double)doc["frames_per_video"]!["max"]!);
+        Assert.Equal("1.0", (string)doc["metadata"]!["dataset version"]!);
+    }
+
+    [Fact]
+    public void InspectWarnsWhenAModalityIsFarOffScale_NamingItAndTheOption()
+    {
+        Directory.CreateDirectory(root);
+        var file = Path.Combine(root, "scaled.pkl");
+        using (var ds = CorrKD.Tests.Data.Features.ScaledAudioData.Make(nTrain: 256, nValid: 8, nTest: 8))
+            CorrKD.Data.Formats.MmsaPickleWriter.Write(ds, file);
+        var (c, o, _) = Run("data", "inspect", file);
+        Assert.Equal(0, c);
+        var warning = Assert.Single(o.Split('\n'), l => l.StartsWith("warning:"));
+        Assert.StartsWith("warning: audio features: mean", warning);
+        Assert.Contains("standardize", warning);
+        var (_, oj, _) = Run("data", "inspect", file, "--json");
+        Assert.Single(JsonNode.Parse(oj)!["warnings"]!.AsArray());
+        // Unit-scale synthetic data: no warning.
+        var (_, os, _) = Run("data", "inspect", "synthetic-mosi-tiny");
+        Assert.DoesNotContain("warning:", os);
+    }
+
+    [Fact]
+    public void CudaOnACpuBuildFailsAtOnceNamingTheBuildSwitch()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return;   // only meaningful on a CPU-only build (every machine here)
+        Directory.CreateDirectory(root);
+        var (c, _, e) = Run("teacher", "--dataset", "synthetic-mosi-tiny", "--device", "cuda", "--out", Path.Combine(root, "t"));
+        Assert.Equal(1, c);
+        Assert.Contains("-p:TorchBackend=cuda", e);
+        Assert.False(Directory.Exists(Path.Combine(root, "t")));       // nothing was created before failing
+        var grid = Path.Combine(root, "g");
+        var (cg, _, eg) = Run("grid", "--out", grid, "--datasets", "synthetic-mosi-tiny", "--device", "cuda");
+        Assert.Equal(1, cg);
+        Assert.Contains("-p:TorchBackend=cuda", eg);
+        Assert.False(File.Exists(Path.Combine(grid, "grid.json")));     // the grid failed before writing anything
+    }
+
+    [Fact]
     public void SynthWritesAPickleThatInspectReadsBackAndNeverOverwrites()
     {
         Directory.CreateDirectory(root);

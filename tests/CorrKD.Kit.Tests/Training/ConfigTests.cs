@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using CorrKD.Training;
 using Xunit;
 
@@ -39,5 +40,26 @@ public class ConfigTests
         Assert.Equal("iemocap", KitConfig.FamilyOf("synthetic-iemocap-tiny"));
         Assert.Equal("mosei", KitConfig.FamilyOf("mosei-aligned_50"));
         Assert.Equal("mosi", KitConfig.FamilyOf("synthetic-mosi"));
+    }
+
+    [Fact]
+    public void TeacherFoldersOfExistingGridsKeepTheirNames_AndStandardisingGetsItsOwnTeacher()
+    {
+        // Pinned: the key the default MOSI teacher had before features.standardize existed (grid folders use it).
+        var cfg = KitConfig.Default("mosi");
+        Assert.Equal("teacher-be5719d5", CorrKD.Experiments.GridRunner.TeacherKey(cfg));
+        var on = cfg with { Features = new() { Standardize = true } };
+        Assert.NotEqual(CorrKD.Experiments.GridRunner.TeacherKey(cfg), CorrKD.Experiments.GridRunner.TeacherKey(on));
+        Assert.Contains("\"standardize\": true", on.ToJson());
+        Assert.Contains("\"standardize\": false", cfg.ToJson());   // config.json always records the choice
+    }
+
+    [Fact]
+    public void TheStandardizeFlagPatchesEverySettingOfAGrid()
+    {
+        var spec = CorrKD.Experiments.Study.Spec(new[] { "synthetic-mosi-tiny" }, smoke: true)
+            .WithPatch(new JsonObject { ["features"] = new JsonObject { ["standardize"] = true } });
+        Assert.All(spec.Settings, s => Assert.True(CorrKD.Experiments.GridSpec.ConfigFor(s, "synthetic-mosi-tiny").Features.Standardize));
+        Assert.Equal(1, CorrKD.Experiments.GridSpec.ConfigFor(spec.Settings[1], "synthetic-mosi-tiny").Distillation.KdTemperature);   // the setting's own patch stays
     }
 }

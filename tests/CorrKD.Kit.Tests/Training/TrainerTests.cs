@@ -120,6 +120,22 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointWhoseConfigPredatesANewOptionResumes_ButAChangedOptionIsRefused()
+    {
+        // A checkpoint written before features.standardize existed has a config without "features"; resuming with
+        // today's config (which writes "features": {"standardize": false}) must go on, since nothing changed.
+        using var ds = TestData.Sentiment();
+        var old = JsonNode.Parse(KitConfig.Default("mosi").ToJson())!.AsObject();
+        old.Remove("features");
+        Train(ds, Path.Combine(dir, "c"), new JsonObject { ["config"] = old });
+        var now = JsonNode.Parse(KitConfig.Default("mosi").ToJson())!;
+        Assert.True(Train(ds, Path.Combine(dir, "c"), new JsonObject { ["config"] = now }).Result.Resumed);
+        var on = JsonNode.Parse((KitConfig.Default("mosi") with { Features = new() { Standardize = true } }).ToJson())!;
+        var e = Assert.Throws<InvalidOperationException>(() => Train(ds, Path.Combine(dir, "c"), new JsonObject { ["config"] = on }));
+        Assert.Contains("different config", e.Message);
+    }
+
+    [Fact]
     public void FingerprintDependsOnTheData()
     {
         using var a = TestData.Sentiment(seed: 1);

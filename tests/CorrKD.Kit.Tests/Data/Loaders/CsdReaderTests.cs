@@ -28,6 +28,38 @@ public class CsdReaderTests
     }
 
     [Fact]
+    public void TheSdkLayout_VlenStringMetadataAndSummary_AsH5pyWroteThem()
+    {
+        // covarep_sdk.csd is written the way mmdatasdk's writeCSD does: float64 features/intervals, every metadata
+        // entry a variable-length str dataset of shape (1,). Three videos of 6, 3 and 9 frames, 7-d features.
+        var f = CsdReader.Read(Fixtures.File("covarep_sdk.csd"));
+        var exp = Fixtures.Expected("covarep_sdk.csd");
+        var s = f.Summary();
+        Assert.Equal("COVAREP", s.RootName);
+        Assert.Equal(exp.GetProperty("videos").GetInt32(), s.Videos);
+        Assert.Equal(new[] { exp.GetProperty("dim").GetInt32() }, s.FeatureDims);
+        Assert.Equal(new[] { 3.0, 6.0, 9.0 }, new[] { s.FramesPerVideo.Min, s.FramesPerVideo.Median, s.FramesPerVideo.Max });
+        var spans = exp.GetProperty("spans").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        Assert.Equal(spans[0], s.SpanPerVideo.Min, 12);
+        Assert.Equal(spans[1], s.SpanPerVideo.Median, 12);
+        Assert.Equal(spans[2], s.SpanPerVideo.Max, 12);
+        var meta = exp.GetProperty("metadata").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        Assert.Equal(meta.OrderBy(kv => kv.Key, StringComparer.Ordinal), s.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(11, s.Metadata.Count);
+    }
+
+    [Fact]
+    public void FixedLengthByteMetadataReadsAsText() =>
+        Assert.Equal("COVAREP", CsdReader.Read(Fixtures.File("covarep_tiny.csd")).Metadata["root name"]);
+
+    [Fact]
+    public void SpreadTakesTheMiddleOfAnEvenCount()
+    {
+        Assert.Equal(new Spread(1, 2.5, 4), Spread.Of(new double[] { 4, 1, 3, 2 }));
+        Assert.True(double.IsNaN(Spread.Of(Array.Empty<double>()).Median));
+    }
+
+    [Fact]
     public void APickle_IsNotACsd()
     {
         var e = Assert.Throws<DataFormatException>(() => CsdReader.Read(Fixtures.File("mmsa_aligned.pkl")));
