@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 
 namespace CorrKD.Bench;
 
-/// <summary>RSS (MB) after each epoch of a real student run, and its spread over the run.</summary>
-public sealed record MemoryResult(string Dataset, int Epochs, double RssBeforeMb, double[] RssAfterEpochMb)
+/// <summary>RSS (MB) after each epoch of a real student run, after its test sweep, and the run's peak.</summary>
+public sealed record MemoryResult(string Dataset, int Epochs, double RssBeforeMb, double[] RssAfterEpochMb, double RssAfterSweepMb, double PeakMb)
 {
     public double Spread => RssAfterEpochMb.Max() - RssAfterEpochMb.Min();
     /// <summary>RSS growth from the end of epoch 2 (allocator and Adam state settled) to the last epoch.</summary>
@@ -18,14 +18,18 @@ public sealed record MemoryResult(string Dataset, int Epochs, double RssBeforeMb
 }
 
 /// <summary>
-/// Bench (d): resident memory across a small but real CorrKD student run (Trainer.Fit + StudentObjective with
-/// MRM, validation every epoch, in-memory best snapshots) on synthetic-mosi-tiny with an untrained teacher.
-/// A flat series means every step and validation pass releases its tensors.
+/// Bench (d): resident memory of a full-size CorrKD student run (data generation, Trainer.Fit + StudentObjective
+/// with MRM, validation every epoch, in-memory best snapshots, then the test sweep under both protocols) on
+/// synthetic-mosi with an untrained teacher: RSS after every epoch and after the sweep, and the peak (VmHWM, reset
+/// at the start so earlier bench parts do not count). A flat series means every step and validation pass releases
+/// its tensors; the peak is what a grid worker needs.
 /// </summary>
 public static class MemoryBench
 {
-    public static MemoryResult Run(int epochs = 20, string dataset = "synthetic-mosi-tiny", TextWriter? log = null)
+    public static MemoryResult Run(int epochs = 10, string dataset = "synthetic-mosi", TextWriter? log = null)
     {
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        BenchStats.ResetPeakRss();
         using var data = SyntheticCatalog.Generate(dataset);
         var cfg = KitConfig.Default(KitConfig.FamilyOf(dataset));
         var scheme = LabelScheme.For(data, cfg.SentimentClasses);
@@ -41,8 +45,12 @@ public static class MemoryBench
             rss.Add(BenchStats.RssMb());
             log?.WriteLine($"  epoch {p.Epoch,2}/{p.Epochs}: RSS {rss[^1]:F0} MB");
         });
-        Trainer.Fit(run, cfg.Student with { Epochs = epochs }, seed: 0, checkpointDir: null, identity: new JsonObject(), progress: progress, stage: "bench");
-        return new MemoryResult(dataset, epochs, before, rss.ToArray());
+        Trainer.Fit(run, cfg.Student with { Epochs = epochs, EarlyStopPatience = 0 }, seed: 0, checkpointDir: null, identity: new JsonObject(), progress: progress, stage: "bench");
+        var sweep = MissingProtocols.Sweep(student, data.Test, scheme, data.ClassNames, cfg.MaskSeed, intra: true, cfg.Student.EvalBatchSize, CPU);
+        foreach (var c in sweep) c.Logits?.Dispose();
+        double afterSweep = BenchStats.RssMb();
+        log?.WriteLine($"  test sweep ({sweep.Count} conditions): RSS {afterSweep:F0} MB");
+        return new MemoryResult(dataset, epochs, before, rss.ToArray(), afterSweep, BenchStats.PeakRssMb());
     }
 
     /// <summary>Synchronous progress sink (Progress&lt;T&gt; would post to the thread pool) that fires once per epoch, after validation.</summary>

@@ -97,10 +97,10 @@ public static class BenchCommand
         if (only.Contains("d"))
         {
             o.WriteLine();
-            o.WriteLine("(d) resident memory across a 20-epoch CorrKD student run (Trainer.Fit + StudentObjective, synthetic-mosi-tiny)");
-            var m = MemoryBench.Run(20, log: o);
+            o.WriteLine("(d) resident memory of a full-size student run with its evaluation (synthetic-mosi, 10 epochs of corrkd, test sweep; 1 process)");
+            var m = MemoryBench.Run(10, log: o);
             o.WriteLine($"    RSS before {m.RssBeforeMb:F0} MB; after epochs {m.RssAfterEpochMb.Min():F0}..{m.RssAfterEpochMb.Max():F0} MB; " +
-                        $"max-min spread {m.Spread:F0} MB; growth epoch 2 -> {m.Epochs}: {Reporting.NumberText.Signed(m.GrowthAfterEpoch2, 0)} MB");
+                        $"growth epoch 2 -> {m.Epochs}: {Reporting.NumberText.Signed(m.GrowthAfterEpoch2, 0)} MB; after the sweep {m.RssAfterSweepMb:F0} MB; peak {m.PeakMb:F0} MB");
         }
 
         if (ratioLine != null) { o.WriteLine(); o.WriteLine(ratioLine); }

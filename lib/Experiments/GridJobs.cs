@@ -34,6 +34,11 @@ public static class GridJobs
             var logs = Path.Combine(gridDir, "logs");
             Directory.CreateDirectory(logs);
             var workers = Enumerable.Range(1, jobs).Select(k => StartWorker(gridDir, shard, device, Path.Combine(logs, $"worker-{k}.log"))).ToList();
+            // Stopping this process (Ctrl-C, SIGTERM, SIGHUP) stops its workers too; every run they leave resumes with --resume.
+            void StopWorkers(System.Runtime.InteropServices.PosixSignalContext _) { foreach (var w in workers) try { if (!w.Process.HasExited) w.Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
+            using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, StopWorkers);
+            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, StopWorkers);
+            using var onHup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, StopWorkers);
             console.WriteLine($"grid: {queue.Count - before} runs to train ({before} done earlier) by {jobs} workers of {ThreadsPerRun} thread; logs in {logs}");
             Watch(queue, workers, before, clock, console);
             var failed = workers.Where(w => w.Process.ExitCode != 0).ToList();
