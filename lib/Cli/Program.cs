@@ -17,6 +17,7 @@ public static class Program
         ("tables", "tables --runs DIR[,DIR...] [--out DIR] [--no-published]", ExperimentCommands.Tables),
         ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Distill),
         ("bench", BenchCommand.Usage, BenchCommand.Run),
+        ("notebooks", NotebookCommands.Usage, NotebookCommands.Run),
     };
 
     internal static readonly HashSet<string> Flags = new() { "json", "smoke", "quick", "no-intra", "no-published", "report", "report-only", "help" };
