@@ -64,7 +64,8 @@ public static class NotebookCommands
         if (names.Count == 0) return all;
         return names.Select(n =>
         {
-            var matches = all.Where(f => Path.GetFileName(f).StartsWith(n.EndsWith(".ipynb") ? n[..^6] : n, StringComparison.Ordinal)).ToList();
+            var stem = Path.GetFileName(n) is var b && b.EndsWith(".ipynb", StringComparison.Ordinal) ? b[..^6] : Path.GetFileName(n);
+            var matches = all.Where(f => Path.GetFileName(f).StartsWith(stem, StringComparison.Ordinal)).ToList();
             return matches.Count == 1 ? matches[0] : throw new CliException(matches.Count == 0
                 ? $"no notebook named '{n}' in {dir}"
                 : $"'{n}' matches {matches.Count} notebooks: {string.Join(", ", matches.Select(Path.GetFileName))}");

@@ -51,7 +51,7 @@ public static class EvaluationViews
     {
         var path = Path.Combine(runDir, "predictions.csv");
         if (!File.Exists(path))
-            return HtmlView.Pre($"{ReferenceResults.Shorten(runDir)} has no predictions.csv (reference results leave it out); set train = true to recompute from a run trained here.");
+            return HtmlView.Pre("This run folder has no predictions.csv (the reference results leave it out).\nSet train = true to recompute the headline from a run trained here.");
         var sel = PredictionsFile.Read(path).Where(p => p.Protocol == "inter" && p.Condition == condition && p.Label != 0).ToList();
         int[] truth = sel.Select(p => p.Label > 0 ? 1 : 0).ToArray(), pred = sel.Select(p => p.PredClass).ToArray();
         var stored = ResultsCsv.Read(Path.Combine(runDir, "results.csv")).Single(r => r.Protocol == "inter" && r.Condition == condition && r.Metric == Tables.SentimentHeadline).Value;

@@ -60,6 +60,17 @@ public static class NotebookViews
         return all.FirstOrDefault(d => !rows.Any(r => r.Dataset == d && r.Emotion.Length > 0)) ?? all[0];
     }
 
+    /// <summary>
+    /// The rows of one data set family, all data seeds pooled (a study pairs seeds across data seeds): the family of
+    /// <see cref="PickDataset"/>, with its headline metric.
+    /// </summary>
+    public static (IReadOnlyList<ResultRow> Rows, string Name, string Metric) OneDataSet(IReadOnlyList<ResultRow> rows)
+    {
+        var first = PickDataset(rows);
+        var name = ConstantPredictor.Split(first).Name;
+        return (rows.Where(r => ConstantPredictor.Split(r.Dataset).Name == name).ToList(), name, HeadlineOf(rows, first));
+    }
+
     /// <summary>The headline metric of a data set's rows: f1_avg for emotion data (IEMOCAP), f1_non0 otherwise.</summary>
     public static string HeadlineOf(IReadOnlyList<ResultRow> rows, string dataset) =>
         rows.Any(r => r.Dataset == dataset && r.Emotion.Length > 0) ? "f1_avg" : Tables.SentimentHeadline;
@@ -210,11 +221,12 @@ public static class GridChoices
             return new GridChoice(dir, trainSpec(), true, smoke, $"training a new grid into {ReferenceResults.Shorten(dir)}");
         }
         var missing = new List<string>();
-        foreach (var name in new[] { reference }.Concat(fallbacks))
+        foreach (var name in new[] { reference }.Concat(fallbacks).Distinct())
         {
             var found = ReferenceResults.Folder(name);
             if (found is null) { missing.Add($"results/{name}"); continue; }
-            var note = $"analysing the committed reference results in results/{name}" + (missing.Count > 0 ? $" ({string.Join(", ", missing)} absent)" : "");
+            var note = $"analysing the committed reference results in results/{name}" + (missing.Count > 0 ? $" ({string.Join(", ", missing)} absent)" : "")
+                + (name.EndsWith("-smoke", StringComparison.Ordinal) ? ": tiny data and few epochs, the numbers mean nothing" : "");
             return new GridChoice(found, GridSpec.Read(found), false, false, note);
         }
         if (smoke)

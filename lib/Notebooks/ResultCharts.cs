@@ -136,15 +136,17 @@ public static class ResultCharts
         var ordered = ForestOrder(comparisons);
         var groups = new[] { ("teacher comparisons", ordered.Where(IsTeacherRow).ToList()), ("student comparisons", ordered.Where(c => !IsTeacherRow(c)).ToList()) }
             .Where(g => g.Item2.Count > 0).ToList();
-        int total = ordered.Count;
-        double gap = groups.Count > 1 ? 0.12 : 0, top = 1.0;
+        // Laid out in pixels: each row 28 px, each panel 25 px of title above and 60 px of x axis below it.
+        const int rowPx = 28, titlePx = 25, axisPx = 60, marginTop = 70, marginBottom = 20;
+        int Rows(int n) => rowPx * Math.Max(2, n);
+        int area = groups.Sum(g => titlePx + Rows(g.Item2.Count) + axisPx), offset = 0;
         var traces = new List<GenericChart>(); var shapes = new List<object>(); var labels = new List<object>();
-        var extra = new List<(string, object?)>();
+        var extra = new List<(string, object?)> { ("margin", Plot.Obj(("t", marginTop), ("b", marginBottom))) };
         for (int g = 0; g < groups.Count; g++)
         {
             var (name, rows) = groups[g];
             string ax = g == 0 ? "" : "2";
-            double height = (1.0 - gap) * rows.Count / total, bottom = Math.Max(0, top - height);
+            double top = 1.0 - (offset + titlePx) / (double)area, bottom = 1.0 - (offset + titlePx + Rows(rows.Count)) / (double)area;
             var y = rows.Select(Label).ToArray();
             var mean = rows.Select(c => 100 * c.Result.MeanDiff).ToArray();
             traces.Add(Plot.Trace("scatter", ("x", mean), ("y", y), ("mode", "markers"), ("xaxis", "x" + ax), ("yaxis", "y" + ax), ("showlegend", false),
@@ -156,15 +158,14 @@ public static class ResultCharts
             shapes.Add(Plot.Obj(("type", "line"), ("xref", "x" + ax), ("x0", 0), ("x1", 0), ("yref", $"y{ax} domain"), ("y0", 0), ("y1", 1),
                 ("line", Plot.Obj(("color", "#555555"), ("dash", "dash"), ("width", 1.2)))));
             labels.Add(Plot.Obj(("text", $"<b>{name}</b>"), ("showarrow", false), ("xref", "paper"), ("x", 0), ("xanchor", "left"),
-                ("yref", "paper"), ("y", top), ("yanchor", "bottom"), ("font", Plot.Obj(("size", 12)))));
+                ("yref", "paper"), ("y", top + 2.0 / area), ("yanchor", "bottom"), ("font", Plot.Obj(("size", 12)))));
             extra.Add(($"xaxis{ax}", Plot.Obj(("anchor", "y" + ax), ("title", Plot.Obj(("text", "difference (percentage points)"))), ("zeroline", false))));
-            extra.Add(($"yaxis{ax}", Plot.Obj(("anchor", "x" + ax), ("domain", new[] { bottom + 0.06, top - 0.02 }), ("autorange", "reversed"),
-                ("automargin", true), ("dtick", 1))));
-            top = bottom - gap;
+            extra.Add(($"yaxis{ax}", Plot.Obj(("anchor", "x" + ax), ("domain", new[] { bottom, top }), ("autorange", "reversed"), ("automargin", true), ("dtick", 1))));
+            offset += titlePx + Rows(rows.Count) + axisPx;
         }
         extra.Add(("shapes", shapes.ToArray()));
         extra.Add(("annotations", labels.ToArray()));
-        var layout = Plot.Layout(title, 950, Math.Max(420, 200 + 28 * total), extra.ToArray());
+        var layout = Plot.Layout(title, 950, area + marginTop + marginBottom, extra.ToArray());
         return GenericChart.addLayout(layout, GenericChart.combine(traces));
     }
 

@@ -18,6 +18,7 @@ public static class HtmlExport
         body { font-family: system-ui, sans-serif; max-width: 1080px; margin: 2em auto; padding: 0 1em; line-height: 1.45; color: #222; }
         pre { background: #f6f8fa; padding: .6em .8em; overflow-x: auto; font-size: 13px; border-radius: 4px; }
         pre.code { border-left: 3px solid #1f77b4; }
+        .output pre { white-space: pre-wrap; }
         pre.stderr, pre.error { background: #fff0f0; border-left: 3px solid #d62728; }
         table { border-collapse: collapse; margin: .5em 0; font-size: 13px; }
         th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
