@@ -27,6 +27,7 @@ public static class StudentCharts
         int cols = Math.Min(3, variants.Count), rows = (variants.Count + cols - 1) / cols;
         var traces = new List<GenericChart>(); var labels = new List<object>(); var extra = new List<(string, object?)>();
         bool anyValid = false;
+        var inLegend = new HashSet<string>();
         for (int p = 0; p < variants.Count; p++)
         {
             string ax = p == 0 ? "" : (p + 1).ToString(CultureInfo.InvariantCulture);
@@ -37,7 +38,7 @@ public static class StudentCharts
             {
                 if (lambda[Terms[t]] == 0 || !h.TryGetValue("train_" + Terms[t], out var train)) continue;
                 var color = Palette[t];
-                traces.Add(Line(h["epoch"], train.Select(v => lambda[Terms[t]] * v).ToArray(), $"λ·{Terms[t]}", ax, color, "solid", p == 0 || !variants.Take(p).Any(), Terms[t]));
+                traces.Add(Line(h["epoch"], train.Select(v => lambda[Terms[t]] * v).ToArray(), $"λ·{Terms[t]}", ax, color, "solid", inLegend.Add(Terms[t]), Terms[t]));
                 if (h.TryGetValue("valid_" + Terms[t], out var valid))
                 {
                     anyValid = true;
@@ -51,8 +52,8 @@ public static class StudentCharts
         }
         extra.Add(("grid", Plot.Obj(("rows", rows), ("columns", cols), ("pattern", "independent"), ("roworder", "top to bottom"), ("ygap", 0.35), ("xgap", 0.08))));
         extra.Add(("annotations", labels.ToArray()));
-        var note = anyValid ? "solid: train, dashed: validation" : "train (this history has no valid_<term> columns)";
-        return GenericChart.addLayout(Plot.Layout($"{title} ({note})", 1000, 60 + 300 * rows, extra.ToArray()), GenericChart.combine(traces));
+        var note = anyValid ? "solid: train, dashed: validation" : "train only: these histories have no valid_<term> columns";
+        return GenericChart.addLayout(Plot.Layout($"{title} — {note}", 1000, 60 + 300 * rows, extra.ToArray()), GenericChart.combine(traces));
     }
 
     /// <summary>
@@ -134,7 +135,7 @@ public static class StudentCharts
         extra.Add(("annotations", labels.ToArray()));
         extra.Add(("legend", Plot.Obj(("orientation", "h"), ("y", -0.2))));
         return GenericChart.addLayout(Plot.Layout($"joint representations h of {n} test samples, projected on the teacher's two principal components",
-            Math.Max(700, 380 * inputs.Count), 520, extra.ToArray()), GenericChart.combine(traces));
+            Math.Max(700, 340 * inputs.Count), 520, extra.ToArray()), GenericChart.combine(traces));
     }
 
     private static GenericChart Line(double[] x, double[] y, string name, string ax, string color, string dash, bool legend, string group) =>

@@ -12,7 +12,7 @@ namespace CorrKD.NotebookRunner;
 /// </summary>
 public static class HtmlExport
 {
-    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UsePipeTables().UseEmphasisExtras().Build();
+    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UsePipeTables().Build();
 
     private const string Style = """
         body { font-family: system-ui, sans-serif; max-width: 1080px; margin: 2em auto; padding: 0 1em; line-height: 1.45; color: #222; }
