@@ -33,7 +33,7 @@ public static class MemoryBench
         using var teacher = new CorrKDBackbone(data.Dims, scheme.NumClasses, cfg.Model);
         using var student = new CorrKDBackbone(data.Dims, scheme.NumClasses, cfg.Model);
         using var objective = DistillationObjective.ForVariant(DistillationVariants.CorrKD, cfg.Distillation, scheme.NumClasses, cfg.Model.JointDim);
-        using var run = new StudentObjective(student, teacher, objective, cfg.Missing, data, scheme, CPU, cfg.Student.EvalBatchSize);
+        using var run = new StudentObjective(student, teacher, objective, cfg.Missing, data, scheme, CPU, cfg.Student.EvalBatchSize, cfg.Student.BatchSize);
         var rss = new List<double>();
         double before = BenchStats.RssMb();
         var progress = new EpochEnd(p =>

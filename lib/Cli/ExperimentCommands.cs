@@ -15,12 +15,51 @@ public static class ExperimentCommands
 
     public static int Reproduce(CliArgs a)
     {
+        if (a.Flag("check")) return Check(a, a.Positional(0, "RUN_DIR (reproduce --check RUN_DIR)"));
         bool smoke = a.Flag("smoke");
         var spec = ReadSpec(a, Presets.Reproduce(smoke));
         var dir = a.Str("resume") ?? a.Str("out") ?? Path.Combine("runs", $"reproduce{(smoke ? "-smoke" : "")}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         if (a.Str("resume") == null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
             throw new IOException($"{dir} already exists; refusing to overwrite an earlier run (continue it with --resume {dir})");
         return RunGrid(a, spec, dir, report: true);
+    }
+
+    /// <summary>`reproduce --check RUN_DIR [--reference DIR]`: every value of a finished grid against a reference; the
+    /// verdict is the last line, and the exit code is 1 when anything differs.</summary>
+    private static int Check(CliArgs a, string runDir)
+    {
+        var reference = a.Str("reference");
+        a.RejectUnknown(1);
+        reference ??= ReferenceResults.DefaultFor(runDir);
+        var result = ReferenceCheck.Compare(runDir, reference);
+        foreach (var d in result.Differences.Take(20)) Console.WriteLine(d);
+        if (result.Differences.Count > 20) Console.WriteLine($"... and {result.Differences.Count - 20} more differences");
+        foreach (var m in result.MissingRuns) Console.WriteLine($"missing from the rerun: {m}");
+        foreach (var e in result.ExtraRuns) Console.WriteLine($"not in the reference: {e}");
+        Console.WriteLine(result.Verdict());
+        return result.Identical ? 0 : 1;
+    }
+
+    /// <summary>`readme [--check]`: rewrites README.md's generated blocks from the committed results (or, with
+    /// --check, exits 1 naming the blocks that are stale).</summary>
+    public static int Readme(CliArgs a)
+    {
+        bool check = a.Flag("check");
+        a.RejectUnknown(0);
+        var root = ReferenceResults.RepoRoot();
+        var path = Path.Combine(root, "README.md");
+        var text = File.ReadAllText(path);
+        var blocks = ReadmeBlocks.Render(root);
+        var updated = ReadmeBlocks.Apply(text, blocks);
+        if (check)
+        {
+            Console.WriteLine(updated == text ? $"README.md is up to date with {string.Join(", ", blocks.Keys.Select(k => "results/" + k))}"
+                                              : "README.md differs from the committed results: run ./kit readme");
+            return updated == text ? 0 : 1;
+        }
+        if (updated != text) IO.AtomicFile.WriteAllText(path, updated);
+        Console.WriteLine(updated == text ? "README.md already up to date" : $"README.md: regenerated {string.Join(", ", blocks.Keys)}");
+        return 0;
     }
 
     public static int Study(CliArgs a)
@@ -34,9 +73,7 @@ public static class ExperimentCommands
         var dir = a.Str("resume") ?? a.Str("out") ?? Path.Combine("runs", $"study{(smoke ? "-smoke" : "")}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         if (a.Str("resume") == null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
             throw new IOException($"{dir} already exists; refusing to overwrite an earlier run (continue it with --resume {dir})");
-        var shard = a.Str("shard") is { } sh ? GridRunner.Shard.Parse(sh) : GridRunner.Shard.All;
-        int threads = a.Int("threads") ?? 0;
-        var device = a.Str("device", "auto");
+        var (shard, jobs, device) = GridOptions(a);
         bool reportOnly = a.Flag("report-only");
         a.RejectUnknown(0);
         if (reportOnly)
@@ -46,7 +83,7 @@ public static class ExperimentCommands
         }
         else
         {
-            GridRunner.Run(spec, dir, shard, threads, device, new ConsoleProgress(), Console.Error);
+            GridJobs.Run(spec, dir, jobs, shard, device, Console.Error);
             if (shard.Count > 1) { Console.WriteLine($"shard {shard.Index}/{shard.Count} done; when all finish, rerun `study --resume {dir}` to analyse"); return 0; }
         }
         var report = Path.Combine(dir, "report");
@@ -88,13 +125,10 @@ public static class ExperimentCommands
 
     private static int RunGrid(CliArgs a, GridSpec spec, string dir, bool report)
     {
-        var shard = a.Str("shard") is { } sh ? GridRunner.Shard.Parse(sh) : GridRunner.Shard.All;
-        int threads = a.Int("threads") ?? 0;
-        var device = a.Str("device", "auto");
+        var (shard, jobs, device) = GridOptions(a);
         a.RejectUnknown(0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var cells = GridRunner.Run(spec, dir, shard, threads, device, new ConsoleProgress(), Console.Error);
-        Console.Error.WriteLine($"grid: {cells.Count(c => !c.Skipped)} runs trained, {cells.Count(c => c.Skipped)} skipped (done earlier), {clock.Elapsed:hh\\:mm\\:ss}");
+        GridJobs.Run(spec, dir, jobs, shard, device, Console.Error);
         if (report && shard.Count == 1)
         {
             var output = Path.Combine(dir, "report");
@@ -105,6 +139,29 @@ public static class ExperimentCommands
         }
         else if (shard.Count > 1)
             Console.WriteLine($"shard {shard.Index}/{shard.Count} done; when all shards finish, run: tables --runs {dir}");
+        return 0;
+    }
+
+    /// <summary>--shard, --jobs and --device of grid, reproduce and study. Grids train every run with one thread
+    /// (<see cref="GridJobs.ThreadsPerRun"/>), so --threads is refused there: results must not depend on it.</summary>
+    private static (GridRunner.Shard Shard, int Jobs, string Device) GridOptions(CliArgs a)
+    {
+        if (a.Str("threads") != null)
+            throw new CliException("grids train every run with one thread so that results do not depend on the machine; use --jobs N for N parallel workers");
+        var shard = a.Str("shard") is { } sh ? GridRunner.Shard.Parse(sh) : GridRunner.Shard.All;
+        int jobs = a.Int("jobs") ?? GridJobs.DefaultJobs;
+        if (jobs < 1) throw new CliException($"--jobs must be >= 1, got {jobs}");
+        return (shard, jobs, a.Str("device", "auto"));
+    }
+
+    /// <summary>`worker GRID_DIR`: one single-thread worker of a grid started by --jobs (internal).</summary>
+    public static int Worker(CliArgs a)
+    {
+        var dir = a.Positional(0, "GRID_DIR");
+        var shard = a.Str("shard") is { } sh ? GridRunner.Shard.Parse(sh) : GridRunner.Shard.All;
+        var device = a.Str("device", "auto");
+        a.RejectUnknown(1);
+        GridRunner.Run(GridSpec.Read(dir), dir, shard, GridJobs.ThreadsPerRun, device, new ConsoleProgress(Console.Error), Console.Error);
         return 0;
     }
 

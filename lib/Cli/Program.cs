@@ -11,16 +11,18 @@ public static class Program
         ("data", "data inspect PATH|NAME [--json] [--data-seed N]\n  data synth NAME --out FILE [--data-seed N]", DataCommands.Run),
         ("teacher", "teacher --dataset NAME|PATH [--seed N] [--data-seed N] [--epochs N] [--device auto|cpu|cuda] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Teacher),
         ("export", "export --run RUN_DIR [--out FILE] [--format safetensors|pt]", TrainCommands.Export),
-        ("reproduce", "reproduce [--smoke] [--out DIR | --resume DIR] [--seeds 0,1,2] [--datasets A,B] [--variants ...] [--epochs N] [--threads N] [--device D] [--shard i/N] [--no-intra]", ExperimentCommands.Reproduce),
-        ("grid", "grid --out GRID_DIR [--datasets A,B] [--data-seeds 0,1] [--seeds 0,1,2] [--variants corrkd,no-kd,...] [--epochs N] [--threads N] [--device D] [--shard i/N] [--report] [--no-intra]", ExperimentCommands.Grid),
-        ("study", "study [--smoke] [--datasets synthetic-mosi|PATH,...] [--seeds 0,..,4] [--data-seeds 0,1] [--epochs N] [--out DIR | --resume DIR [--report-only]] [--shard i/N] [--threads N] [--device D]", ExperimentCommands.Study),
+        ("reproduce", "reproduce [--smoke] [--out DIR | --resume DIR] [--seeds 0,1,2] [--datasets A,B] [--variants ...] [--epochs N] [--jobs N] [--device D] [--shard i/N] [--no-intra]\n  reproduce --check RUN_DIR [--reference DIR]", ExperimentCommands.Reproduce),
+        ("grid", "grid --out GRID_DIR [--datasets A,B] [--data-seeds 0,1] [--seeds 0,1,2] [--variants corrkd,no-kd,...] [--epochs N] [--jobs N] [--device D] [--shard i/N] [--report] [--no-intra]", ExperimentCommands.Grid),
+        ("study", "study [--smoke] [--datasets synthetic-mosi|PATH,...] [--seeds 0,..,4] [--data-seeds 0,1] [--epochs N] [--out DIR | --resume DIR [--report-only]] [--shard i/N] [--jobs N] [--device D]", ExperimentCommands.Study),
         ("tables", "tables --runs DIR[,DIR...] [--out DIR] [--no-published]", ExperimentCommands.Tables),
         ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra]", TrainCommands.Distill),
+        ("readme", "readme [--check]   regenerate README.md's result blocks from results/ (--check: exit 1 when stale)", ExperimentCommands.Readme),
         ("bench", BenchCommand.Usage, BenchCommand.Run),
+        ("worker", "worker GRID_DIR [--shard i/N] [--device D]   (internal: one single-thread worker of grid/reproduce/study --jobs)", ExperimentCommands.Worker),
         ("notebooks", NotebookCommands.Usage, NotebookCommands.Run),
     };
 
-    internal static readonly HashSet<string> Flags = new() { "json", "smoke", "quick", "no-intra", "no-published", "report", "report-only", "help" };
+    internal static readonly HashSet<string> Flags = new() { "json", "smoke", "quick", "no-intra", "no-published", "report", "report-only", "check", "help" };
 
     public static int Main(string[] args)
     {

@@ -32,33 +32,26 @@ public static class MissingProtocols
     }
 
     /// <summary>
-    /// The test-time sweep of one model: the inter protocol, then (when <paramref name="intra"/>) the intra rates,
-    /// reusing the complete-input logits for rate 0. One definition for training runs and the bench.
+    /// The test-time sweep of one model: the inter protocol, then (when <paramref name="intra"/>) the intra protocols
+    /// (all modalities, then each alone) at every rate. One definition for training runs and the bench.
     /// </summary>
     public static List<ConditionResult> Sweep(CorrKDBackbone model, MsaSplit split, LabelScheme scheme, string[] classNames,
         long maskSeed, bool intra, int batchSize, Device device)
     {
         var results = Inter(model, split, scheme, classNames, batchSize, device);
-        if (intra)
-            results.AddRange(Intra(model, split, scheme, classNames, maskSeed, null, batchSize, device,
-                completeLogits: results.Single(c => c.Condition == Availability.Complete.Name).Logits));
+        if (intra) results.AddRange(Intra(model, split, scheme, classNames, maskSeed, null, batchSize, device));
         return results;
     }
 
-    /// <summary>The intra protocol at <paramref name="rates"/> (default 0.0..1.0). Rate 0 keeps every frame, so
-    /// <paramref name="completeLogits"/> (the inter protocol's "lav"), when given, are reused instead of a second pass.</summary>
+    /// <summary>The intra protocols (<see cref="Predictor.IntraProtocols"/>) at <paramref name="rates"/> (default 0.0..1.0),
+    /// protocol by protocol, rates ascending.</summary>
     public static List<ConditionResult> Intra(CorrKDBackbone model, MsaSplit split, LabelScheme scheme, string[] classNames,
-        long maskSeed, IReadOnlyList<double>? rates, int batchSize, Device device, IProgress<int>? progress = null, Tensor? completeLogits = null)
+        long maskSeed, IReadOnlyList<double>? rates, int batchSize, Device device)
     {
-        var results = new List<ConditionResult>();
-        foreach (var r in rates ?? Rates)
-        {
-            var logits = r == 0 && completeLogits is not null ? completeLogits.clone().DetachFromDisposeScope()
-                : Predictor.Eval(model, () => Predictor.WithFrameDrop(model, split, maskSeed, r, batchSize, device));
-            results.Add(new ConditionResult("intra", RateName(r), Scoring.Score(logits, split.Labels, scheme, classNames), logits));
-            progress?.Report(results.Count);
-        }
-        return results;
+        rates ??= Rates;
+        var logits = Predictor.Eval(model, () => Predictor.FrameDropSweep(model, split, maskSeed, rates, batchSize, device));
+        return Predictor.IntraProtocols.SelectMany(p => rates.Select(r =>
+            new ConditionResult(p, RateName(r), Scoring.Score(logits[(p, r)], split.Labels, scheme, classNames), logits[(p, r)]))).ToList();
     }
 
     /// <summary>

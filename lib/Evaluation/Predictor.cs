@@ -34,7 +34,7 @@ public static class Predictor
             model.Encoder(m).forward(zeros(1, split.Modalities[m].shape[1], split.Modalities[m].shape[2], device: device))).ToArray();
         for (long start = 0; start < split.Count; start += batchSize)
         {
-            using var scope = NewDisposeScope();
+            using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
             var x = Gather(split, idx, device);
             var real = Enumerable.Range(0, 3).Select(m => model.Encoder(m).forward(x[m])).ToArray();
@@ -47,31 +47,42 @@ public static class Predictor
         return parts.ToDictionary(kv => kv.Key, kv => Concat(kv.Value));
     }
 
+    /// <summary>The intra-modality protocols: "intra" drops frames of all three modalities at rate r; "intra-l",
+    /// "intra-a", "intra-v" drop only that modality's frames and keep the other two complete.</summary>
+    public static readonly string[] IntraProtocols = { "intra", "intra-l", "intra-a", "intra-v" };
+
     /// <summary>
-    /// Logits with intra-modality frame dropping at <paramref name="rate"/>: the fixed masks of
-    /// <see cref="Data.Missing.MissingModality"/> keyed by (maskSeed, split, sample index, modality, rate).
+    /// Logits with intra-modality frame dropping at every rate, for each of <see cref="IntraProtocols"/>: the fixed
+    /// masks of <see cref="Data.Missing.MissingModality"/> keyed by (maskSeed, split, sample index, modality, rate).
+    /// The branches are independent until fusion, and a modality's mask at rate r is the same whichever others are
+    /// dropped, so each modality is encoded once per rate and the four protocols are four choices per branch before
+    /// <see cref="CorrKDBackbone.Fuse"/> (exact; the per-modality curves cost no extra encoder passes).
     /// </summary>
-    /// <remarks>Rate 1 drops every frame, so every sample's input is all zeros and one zero sample's logits are
-    /// repeated N times. (Rate 0 needs no shortcut here: <see cref="MissingProtocols.Sweep"/> reuses the complete logits.)</remarks>
-    public static Tensor WithFrameDrop(CorrKDBackbone model, MsaSplit split, long maskSeed, double rate, int batchSize, Device device)
+    public static Dictionary<(string Protocol, double Rate), Tensor> FrameDropSweep(CorrKDBackbone model, MsaSplit split,
+        long maskSeed, IReadOnlyList<double> rates, int batchSize, Device device)
     {
-        var parts = new List<Tensor>();
+        var parts = rates.SelectMany(r => IntraProtocols.Select(p => (p, r))).ToDictionary(k => k, _ => new List<Tensor>());
         using var outer = NewDisposeScope();
         using var _ = no_grad();
-        if (rate == 1)
-        {
-            var zero = split.Modalities.Select(m => zeros(1, m.shape[1], m.shape[2], device: device)).ToArray();
-            return model.Forward(zero).Logits.cpu().expand(split.Count, -1).contiguous().DetachFromDisposeScope();
-        }
         for (long start = 0; start < split.Count; start += batchSize)
         {
-            using var scope = NewDisposeScope();
+            using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
-            var x = Data.Missing.MissingModality.DropFrames(Gather(split, idx, CPU), maskSeed, split.Name, idx, rate)
-                .Select(t => t.to(device)).ToArray();
-            parts.Add(model.Forward(x).Logits.cpu().MoveToOuterDisposeScope());
+            var x = Gather(split, idx, CPU);
+            var complete = Enumerable.Range(0, 3).Select(m => model.Encoder(m).forward(x[m].to(device))).ToArray();
+            foreach (var r in rates)
+            {
+                using var rateScope = NewDisposeScope();   // one rate's encoder intermediates at a time
+                var dropped = r == 0 ? complete : Data.Missing.MissingModality.DropFrames(x, maskSeed, split.Name, idx, r)
+                    .Select((t, m) => model.Encoder(m).forward(t.to(device))).ToArray();
+                for (int p = 0; p < IntraProtocols.Length; p++)
+                {
+                    var enc = Enumerable.Range(0, 3).Select(m => p == 0 || p - 1 == m ? dropped[m] : complete[m]).ToArray();
+                    parts[(IntraProtocols[p], r)].Add(model.Classify(model.Fuse(enc)).cpu().DetachFromDisposeScope());   // freed by Concat
+                }
+            }
         }
-        return Concat(parts);
+        return parts.ToDictionary(kv => kv.Key, kv => Concat(kv.Value));
     }
 
     /// <summary>Logits and joint representations on the complete input.</summary>
@@ -82,7 +93,7 @@ public static class Predictor
         using var _ = no_grad();
         for (long start = 0; start < split.Count; start += batchSize)
         {
-            using var scope = NewDisposeScope();
+            using var step = new StepScope();
             var idx = Range(start, Math.Min(batchSize, split.Count - start));
             var o = model.Forward(Gather(split, idx, device));
             logits.Add(o.Logits.cpu().MoveToOuterDisposeScope()); joint.Add(o.Joint.cpu().MoveToOuterDisposeScope());

@@ -31,11 +31,9 @@ public static class GridRunner
 
     public sealed record CellStatus(string Key, string Folder, bool Skipped, RunSummary? Summary);
 
-    /// <summary>Creates the grid folder (or checks an existing one holds the same grid) and runs this shard's cells.</summary>
-    public static List<CellStatus> Run(GridSpec spec, string gridDir, Shard shard, int threads = 0, string device = "auto",
-        IProgress<TrainProgress>? progress = null, TextWriter? log = null)
+    /// <summary>Creates the grid folder, or checks that an existing one holds the same grid, and writes its configs.</summary>
+    public static void Prepare(GridSpec spec, string gridDir)
     {
-        log ??= TextWriter.Null;
         Directory.CreateDirectory(gridDir);
         var specFile = Path.Combine(gridDir, "grid.json");
         var json = spec.ToJson();
@@ -45,27 +43,79 @@ public static class GridRunner
                 throw new InvalidOperationException($"{gridDir} holds a different grid (grid.json differs); use a new folder for a new grid");
         }
         else IO.AtomicFile.WriteAllText(specFile, json);
-
-        var groups = spec.Groups();
-        var mine = groups.Where((g, i) => shard.Takes(i)).ToList();
-        int cellsTotal = mine.Sum(g => CellsOf(spec, gridDir, g).Count), cellNo = 0;
-        var statuses = new List<CellStatus>();
-        foreach (var g in mine)
+        foreach (var g in spec.Groups())
         {
             var cfgPath = ConfigPath(gridDir, g);
             if (!File.Exists(cfgPath)) IO.AtomicFile.WriteAllText(cfgPath, GridSpec.ConfigFor(g.Setting, g.Dataset).ToJson());
-            var baseReq = new RunRequest
+        }
+    }
+
+    /// <summary>This shard's trainings in the order workers take them: every teacher first (so students can start as
+    /// soon as possible), then the students group by group; a teacher shared by several groups appears once.</summary>
+    public static IReadOnlyList<Cell> Queue(GridSpec spec, string gridDir, Shard shard)
+    {
+        var cells = spec.Groups().Where((g, i) => shard.Takes(i)).SelectMany(g => CellsOf(spec, gridDir, g)).ToList();
+        var teachers = cells.Where(c => c.IsTeacher).DistinctBy(c => c.Dir);
+        return teachers.Concat(cells.Where(c => !c.IsTeacher)).ToList();
+    }
+
+    /// <summary>
+    /// One worker over a grid folder: takes the first cell of <see cref="Queue"/> that is not finished, not held by
+    /// another worker (its lock file) and whose teacher has finished, trains it, and starts over, until every cell
+    /// is finished. Any number of workers (processes, here or on other machines sharing the folder) can run at once;
+    /// each cell is trained by exactly one. Every training's result depends only on the cell and the thread count,
+    /// never on which worker ran it or in which order.
+    /// </summary>
+    public static List<CellStatus> Run(GridSpec spec, string gridDir, Shard shard, int threads = 1, string device = "auto",
+        IProgress<TrainProgress>? progress = null, TextWriter? log = null)
+    {
+        log ??= TextWriter.Null;
+        Prepare(spec, gridDir);
+        var pending = Queue(spec, gridDir, shard).ToList();
+        int total = pending.Count;
+        var statuses = new List<CellStatus>();
+        bool toldWaiting = false;
+        while (pending.Count > 0)
+        {
+            bool trained = false;
+            foreach (var c in pending.ToList())
             {
-                Dataset = g.Dataset, DataSeed = g.DataSeed, Seed = g.Seed, Epochs = spec.Epochs, Threads = threads, Device = device,
-                ConfigPath = cfgPath, EvaluateIntra = spec.EvaluateIntra,
-            };
-            foreach (var c in CellsOf(spec, gridDir, g))
-                statuses.Add(c.IsTeacher
-                    ? RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/teacher ({Path.GetFileName(c.Dir)})", c.Dir, r => TrainingRun.Teacher(r, progress, log), baseReq, log)
-                    : RunCell($"[{++cellNo}/{cellsTotal}] {g.Key}/{c.Variant}", c.Dir, r => TrainingRun.Student(r, progress, log),
-                        baseReq with { Variant = c.Variant, TeacherRun = c.TeacherDir }, log));
+                if (c.Done) { pending.Remove(c); statuses.Add(new CellStatus(Label(c), c.Dir, true, null)); continue; }
+                if (!c.IsTeacher && !File.Exists(Path.Combine(c.TeacherDir, "results.csv"))) continue;
+                using var held = IO.FileLock.TryAcquire(c.Dir + ".lock");
+                if (held == null || c.Done) continue;   // another worker has it (or finished it meanwhile)
+                pending.Remove(c);
+                bool resume = File.Exists(Path.Combine(c.Dir, "run.json"));
+                log.WriteLine($"[{total - pending.Count}/{total}] {Label(c)}: {(resume ? "resuming" : "starting")}");
+                var req = RequestFor(spec, gridDir, c, threads, device);
+                req = resume ? req with { Resume = c.Dir } : req with { Out = c.Dir };
+                var summary = c.IsTeacher ? TrainingRun.Teacher(req, progress, log) : TrainingRun.Student(req, progress, log);
+                statuses.Add(new CellStatus(Label(c), c.Dir, false, summary));
+                trained = true; toldWaiting = false;
+                break;   // start over: a teacher may have finished meanwhile
+            }
+            if (!trained && pending.Count > 0)
+            {
+                if (!toldWaiting) log.WriteLine($"waiting: {pending.Count} runs are held by other workers or wait for their teacher");
+                toldWaiting = true;
+                Thread.Sleep(TimeSpan.FromSeconds(2));
+            }
         }
         return statuses;
+    }
+
+    /// <summary>"SETTING/DATASET@SEED/sSEED/VARIANT", or the teacher's folder for a teacher.</summary>
+    public static string Label(Cell c) => c.IsTeacher ? $"{GridSpec.SafeName(c.Group.Dataset)}@{c.Group.DataSeed}/s{c.Group.Seed}/teacher ({Path.GetFileName(c.Dir)})" : $"{c.Group.Key}/{c.Variant}";
+
+    private static RunRequest RequestFor(GridSpec spec, string gridDir, Cell c, int threads, string device)
+    {
+        var g = c.Group;
+        var req = new RunRequest
+        {
+            Dataset = g.Dataset, DataSeed = g.DataSeed, Seed = g.Seed, Epochs = spec.Epochs, Threads = threads, Device = device,
+            ConfigPath = ConfigPath(gridDir, g), EvaluateIntra = spec.EvaluateIntra,
+        };
+        return c.IsTeacher ? req : req with { Variant = c.Variant, TeacherRun = c.TeacherDir };
     }
 
     /// <summary>One training of a grid: the group's teacher (shared by every setting with the same teacher config) or a student.</summary>
@@ -130,21 +180,6 @@ public static class GridRunner
     }
 
     private static string[] VariantsOf(GridSpec spec, GridSpec.Group g) => g.Setting.Variants ?? spec.Variants;
-
-    private static CellStatus RunCell(string label, string dir, Func<RunRequest, RunSummary> run, RunRequest req, TextWriter log)
-    {
-        // Shards share teachers: whoever takes a cell first trains it, the others wait and then skip it.
-        using var held = IO.FileLock.Acquire(dir + ".lock", () => log.WriteLine($"{label}: another process is training it; waiting"));
-        if (File.Exists(Path.Combine(dir, "results.csv")))
-        {
-            log.WriteLine($"{label}: done earlier, skipped");
-            return new CellStatus(label, dir, true, null);
-        }
-        bool resume = File.Exists(Path.Combine(dir, "run.json"));
-        log.WriteLine($"{label}: {(resume ? "resuming" : "starting")}");
-        var summary = run(resume ? req with { Resume = dir } : req with { Out = dir });
-        return new CellStatus(label, dir, false, summary);
-    }
 
     /// <summary>Every results.csv under the given folders (grids or single runs), merged; in a grid the setting
     /// name prefixes the variant ("tau1:kd") unless it is "default"; a shared teacher is named after the first

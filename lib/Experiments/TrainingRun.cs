@@ -115,11 +115,17 @@ public static class TrainingRun
             var distill = DistillationObjective.ForVariant(r.Variant, cfg.Distillation, scheme.NumClasses, cfg.Model.JointDim);
             distill.to(device);
             foreach (var note in distill.Notes) { log.WriteLine($"note: {note}"); notes.Add(note); }
-            objective = new StudentObjective(model, teacher, distill, cfg.Missing, data, scheme, device, train.EvalBatchSize);
+            objective = new StudentObjective(model, teacher, distill, cfg.Missing, data, scheme, device, train.EvalBatchSize, train.BatchSize);
             teacherComplete = TryReadCompleteHeadline(teacherFolder);
         }
 
-        var result = Trainer.Fit(objective, train, r.Seed, folder.Sub("checkpoint"), identity, progress, $"{variant} s{r.Seed}");
+        TrainResult result;
+        try { result = Trainer.Fit(objective, train, r.Seed, folder.Sub("checkpoint"), identity, progress, $"{variant} s{r.Seed}"); }
+        catch (InvalidOperationException e) when (e.Message.Contains("non-finite") || e.Message.Contains("loss became"))
+        {
+            // A non-finite loss or gradient stops the run at once; name the run folder (it resumes from the last good epoch).
+            throw new InvalidOperationException($"run {folder.Path}: {e.Message}", e);
+        }
         IO.AtomicFile.Write(folder.File("history.csv"), tmp => Microsoft.Data.Analysis.DataFrame.SaveCsv(result.HistoryFrame(), tmp, cultureInfo: CultureInfo.InvariantCulture));
 
         // Test evaluation under both protocols.

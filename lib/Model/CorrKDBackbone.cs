@@ -19,7 +19,7 @@ public sealed class CorrKDBackbone : Module
 {
     private readonly ModalityEncoder language, audio, vision;
     private readonly Linear head1, head2;
-    private readonly Dropout headDrop;
+    private readonly KitDropout headDrop;
 
     public ModelOptions Options { get; }
     public int[] InputDims { get; }
@@ -37,7 +37,7 @@ public sealed class CorrKDBackbone : Module
         vision = new ModalityEncoder(inputDims[2], options);
         var j = options.JointDim;
         head1 = Linear(j, j); head2 = Linear(j, numClasses);
-        headDrop = Dropout(options.ResidualDropout);
+        headDrop = new KitDropout(options.ResidualDropout);
         RegisterComponents();
     }
 

@@ -12,7 +12,7 @@ namespace CorrKD.Model;
 public sealed class ModalityEncoder : Module<Tensor, Tensor>
 {
     private readonly TemporalConv proj;
-    private readonly Dropout embedDrop;
+    private readonly KitDropout embedDrop;
     private readonly ModuleList<EncoderLayer> layers;
     private readonly LayerNorm finalNorm;
     private readonly int dim;
@@ -21,7 +21,7 @@ public sealed class ModalityEncoder : Module<Tensor, Tensor>
     {
         dim = o.HiddenDim;
         proj = new TemporalConv(inputDim, o.HiddenDim, o.ConvKernel);
-        embedDrop = Dropout(o.EmbedDropout);
+        embedDrop = new KitDropout(o.EmbedDropout);
         layers = new ModuleList<EncoderLayer>(Enumerable.Range(0, o.Layers)
             .Select(_ => new EncoderLayer(o.HiddenDim, o.Heads, o.AttentionDropout, o.ResidualDropout)).ToArray());
         finalNorm = LayerNorm(o.HiddenDim);

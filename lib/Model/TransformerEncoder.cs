@@ -14,7 +14,7 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
 {
     private readonly LayerNorm norm1, norm2;
     private readonly Linear qkv, outProj, ff1, ff2;
-    private readonly Dropout residualDrop, ffDrop;
+    private readonly KitDropout residualDrop, ffDrop;
     private readonly int heads;
     private readonly double attnDropout;
 
@@ -24,7 +24,7 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
         norm1 = LayerNorm(dim); norm2 = LayerNorm(dim);
         qkv = Linear(dim, 3 * dim); outProj = Linear(dim, dim);
         ff1 = Linear(dim, 4 * dim); ff2 = Linear(4 * dim, dim);
-        residualDrop = Dropout(residualDropout); ffDrop = Dropout(residualDropout);
+        residualDrop = new KitDropout(residualDropout); ffDrop = new KitDropout(residualDropout);
         RegisterComponents();
     }
 
@@ -35,9 +35,10 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
         var (b, t, d) = (x.shape[0], x.shape[1], x.shape[2]);
         var y = norm1.forward(x);
         var parts = qkv.forward(y).view(b, t, 3, heads, d / heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, dh)
-        // softmax(Q K^T / sqrt(dh)) V, written out (libtorch's fused CPU kernel is not used: see docs/NOTES).
-        var scores = parts[0].matmul(parts[1].transpose(-2, -1)) / Math.Sqrt(d / heads);       // (B, H, T, T)
-        var weights = functional.dropout(functional.softmax(scores, -1), attnDropout, training);
+        // softmax(Q K^T / sqrt(dh)) V, written out (libtorch's fused CPU kernel is not used: see the Model notes).
+        // The 1/sqrt(dh) scale is applied to Q (B, H, T, dh), not to the T/dh-times larger scores.
+        var scores = (parts[0] * (1 / Math.Sqrt(d / heads))).matmul(parts[1].transpose(-2, -1)); // (B, H, T, T)
+        var weights = FastDropout.Apply(functional.softmax(scores, -1), attnDropout, training);
         var attn = weights.matmul(parts[2]);                                                   // (B, H, T, dh)
         x = x + residualDrop.forward(outProj.forward(attn.transpose(1, 2).reshape(b, t, d)));
         var f = ff2.forward(ffDrop.forward(functional.relu(ff1.forward(norm2.forward(x)))));

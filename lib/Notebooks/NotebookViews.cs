@@ -117,7 +117,7 @@ public static class NotebookViews
 /// The committed reference results that notebooks 07-09 analyse by default: grid folders under results/ (the layout
 /// GridRunner writes, without checkpoints and predictions), found from the repository root.
 /// </summary>
-public static class ReferenceResults
+public static class ReferenceGrids
 {
     /// <summary>results/reproduce (./kit reproduce), results/reproduce-smoke (--smoke), results/study (./kit study).</summary>
     public const string Reproduce = "reproduce", ReproduceSmoke = "reproduce-smoke", Study = "study";
@@ -205,36 +205,34 @@ public static class GridChoices
     /// <summary>
     /// The grid a results notebook uses. <paramref name="gridDir"/> given: that folder (trained or resumed when
     /// <paramref name="train"/>). <paramref name="train"/> without a folder: a new one (temporary in smoke mode) trained with
-    /// <paramref name="trainSpec"/>. Otherwise the committed reference results: results/<paramref name="reference"/>, then
-    /// each of <paramref name="fallbacks"/> in turn (the note names what was missing); in smoke mode, when none exists, the
-    /// smoke grid is trained into a temporary folder. Full mode with nothing committed: an error saying what to run.
+    /// <c>specFor(smoke)</c>. Otherwise the committed reference results: results/<paramref name="reference"/>, then each of
+    /// <paramref name="fallbacks"/> (a folder counts when it holds grid.json and the students' runs/; the note names what
+    /// was missing). When none does, the smoke grid (<c>specFor(true)</c>, minutes) is trained into a temporary folder,
+    /// and the note says so: the notebook still runs, its numbers mean nothing.
     /// </summary>
-    public static GridChoice Choose(string? gridDir, bool train, bool smoke, string notebook, Func<GridSpec> trainSpec,
+    public static GridChoice Choose(string? gridDir, bool train, bool smoke, string notebook, Func<bool, GridSpec> specFor,
         string reference, params string[] fallbacks)
     {
         if (gridDir is not null)
-            return new GridChoice(gridDir, File.Exists(Path.Combine(gridDir, "grid.json")) ? GridSpec.Read(gridDir) : trainSpec(), train, false,
-                $"{(train ? "training into" : "analysing")} {ReferenceResults.Shorten(gridDir)}");
+            return new GridChoice(gridDir, File.Exists(Path.Combine(gridDir, "grid.json")) ? GridSpec.Read(gridDir) : specFor(smoke), train, false,
+                $"{(train ? "training into" : "analysing")} {ReferenceGrids.Shorten(gridDir)}");
         if (train)
         {
             var dir = NotebookSetup.OutputFolder(notebook, smoke);
-            return new GridChoice(dir, trainSpec(), true, smoke, $"training a new grid into {ReferenceResults.Shorten(dir)}");
+            return new GridChoice(dir, specFor(smoke), true, smoke, $"training a new grid into {ReferenceGrids.Shorten(dir)}");
         }
         var missing = new List<string>();
         foreach (var name in new[] { reference }.Concat(fallbacks).Distinct())
         {
-            var found = ReferenceResults.Folder(name);
+            var found = ReferenceGrids.Folder(name);
             if (found is null) { missing.Add($"results/{name}"); continue; }
+            if (!Directory.Exists(Path.Combine(found, "runs"))) { missing.Add($"results/{name} (incomplete: no students' runs/)"); continue; }
             var note = $"analysing the committed reference results in results/{name}" + (missing.Count > 0 ? $" ({string.Join(", ", missing)} absent)" : "")
                 + (name.EndsWith("-smoke", StringComparison.Ordinal) ? ": tiny data and few epochs, the numbers mean nothing" : "");
             return new GridChoice(found, GridSpec.Read(found), false, false, note);
         }
-        if (smoke)
-        {
-            var dir = NotebookSetup.OutputFolder(notebook, smoke);
-            return new GridChoice(dir, trainSpec(), true, true, $"{string.Join(", ", missing)} absent: training the smoke grid into a temporary folder");
-        }
-        throw new DirectoryNotFoundException($"{string.Join(", ", missing)} absent: run `./kit reproduce --out results/{reference}` at the repository root " +
-            "(or set train = true to train here, which takes hours on a CPU)");
+        var temp = NotebookSetup.OutputFolder(notebook, smoke: true);
+        return new GridChoice(temp, specFor(true), true, true,
+            $"no complete reference results ({string.Join(", ", missing)}): training the smoke grid into a temporary folder; its numbers mean nothing");
     }
 }

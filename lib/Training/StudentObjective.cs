@@ -16,6 +16,9 @@ namespace CorrKD.Training;
 /// Model selection rule (validation): the mean over the seven availability sets of the cross-entropy
 /// ("loss" selection) or of the headline metric ("metric" selection), on the complete validation split with
 /// modalities zeroed per set; the same masks for every variant and seed.
+/// Validation also reports every loss term (task and distillation, unweighted, as in training) on the validation
+/// split under the random-missing law, with a fixed generator (<see cref="ValidationSeed"/>): the same draws every
+/// epoch, and none taken from the training streams, so it changes no training result. History: valid_task, valid_scd, ...
 /// </summary>
 public sealed class StudentObjective : ITrainingObjective, IDisposable
 {
@@ -25,19 +28,24 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
     private readonly MsaDataset data;
     private readonly LabelScheme scheme;
     private readonly Device device;
-    private readonly Tensor targets, teacherJoint, teacherLogits;
-    private readonly int evalBatch;
+    private readonly Tensor targets, teacherJoint, teacherLogits, validTargets, validTeacherJoint, validTeacherLogits;
+    private readonly int evalBatch, termBatch;
+
+    /// <summary>Seed of the random-missing draws behind the validation loss terms.</summary>
+    public const ulong ValidationSeed = 0x5EED_0F_7E27;
 
     public StudentObjective(CorrKDBackbone student, CorrKDBackbone teacher, DistillationObjective objective,
-        RandomMissingOptions missing, MsaDataset data, LabelScheme scheme, Device device, int evalBatch)
+        RandomMissingOptions missing, MsaDataset data, LabelScheme scheme, Device device, int evalBatch, int termBatch)
     {
         this.student = student; this.objective = objective; this.data = data; this.scheme = scheme;
-        this.device = device; this.evalBatch = evalBatch;
+        this.device = device; this.evalBatch = evalBatch; this.termBatch = termBatch;
         sampler = new RandomMissingSampler(missing);
         targets = scheme.Targets(data.Train.Labels).DetachFromDisposeScope();
         foreach (var p in teacher.parameters()) p.requires_grad = false;
         var (z, h) = Predictor.Eval(teacher, () => Predictor.Complete(teacher, data.Train, evalBatch, device));
         teacherLogits = z; teacherJoint = h;
+        validTargets = scheme.Targets(data.Valid.Labels).DetachFromDisposeScope();
+        (validTeacherLogits, validTeacherJoint) = Predictor.Eval(teacher, () => Predictor.Complete(teacher, data.Valid, evalBatch, device));
     }
 
     public IReadOnlyList<nn.Module> Modules => new nn.Module[] { student, objective };
@@ -45,13 +53,33 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
 
     public (Tensor Loss, IReadOnlyDictionary<string, Tensor> Terms) Loss(long[] batch, Generator generator)
     {
-        using var idx = tensor(batch, ScalarType.Int64);
-        var x = sampler.Apply(Predictor.Gather(data.Train, batch, CPU), generator).Select(t => t.to(device)).ToArray();
-        var y = targets.index_select(0, idx).to(device);
-        var o = student.Forward(x);
-        var losses = objective.Compute(o.Joint, o.Logits, teacherJoint.index_select(0, idx).to(device),
-            teacherLogits.index_select(0, idx).to(device), y, generator);
+        var losses = Losses(data.Train, targets, teacherJoint, teacherLogits, batch, generator);
         return (losses.Total, losses.Terms);
+    }
+
+    private DistillationLosses Losses(MsaSplit split, Tensor y, Tensor hT, Tensor zT, long[] batch, Generator generator)
+    {
+        using var idx = tensor(batch, ScalarType.Int64);
+        var x = sampler.Apply(Predictor.Gather(split, batch, CPU), generator).Select(t => t.to(device)).ToArray();
+        var o = student.Forward(x);
+        return objective.Compute(o.Joint, o.Logits, hT.index_select(0, idx).to(device), zT.index_select(0, idx).to(device),
+            y.index_select(0, idx).to(device), generator);
+    }
+
+    /// <summary>Each loss term's mean over the validation split, in training-size batches, on random-missing input.</summary>
+    private Dictionary<string, double> ValidationTerms()
+    {
+        using var gen = new Generator(ValidationSeed, CPU);
+        var sums = new Dictionary<string, double>();
+        int n = data.Valid.Count;
+        for (int start = 0; start < n; start += termBatch)
+        {
+            using var step = new StepScope();
+            var batch = Enumerable.Range(start, Math.Min(termBatch, n - start)).Select(i => (long)i).ToArray();
+            foreach (var (k, v) in Losses(data.Valid, validTargets, validTeacherJoint, validTeacherLogits, batch, gen).Terms)
+                sums[k] = sums.GetValueOrDefault(k) + v.item<float>() * batch.Length;
+        }
+        return sums.ToDictionary(kv => kv.Key, kv => kv.Value / n);
     }
 
     public ValidationScores Validate()
@@ -62,8 +90,13 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
                                                 Loss: Scoring.CrossEntropy(logits[s], data.Valid.Labels, scheme))).ToList();
         foreach (var t in logits.Values) t.Dispose();
         var metrics = per[0].Metrics.Keys.ToDictionary(k => k, k => per.Average(p => p.Metrics[k]));
-        return new ValidationScores(per.Average(p => p.Loss), Scoring.HeadlineOf(metrics, scheme), metrics);
+        double headline = Scoring.HeadlineOf(metrics, scheme);
+        foreach (var (k, v) in ValidationTerms()) metrics[k] = v;
+        return new ValidationScores(per.Average(p => p.Loss), headline, metrics);
     }
 
-    public void Dispose() { targets.Dispose(); teacherJoint.Dispose(); teacherLogits.Dispose(); }
+    public void Dispose()
+    {
+        foreach (var t in new[] { targets, teacherJoint, teacherLogits, validTargets, validTeacherJoint, validTeacherLogits }) t.Dispose();
+    }
 }

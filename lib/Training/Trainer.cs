@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Analysis;
+using CorrKD.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,7 +89,7 @@ public static class Trainer
             for (int b = 0; b < batches; b++)
             {
                 ct.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
+                using var step = new StepScope();
                 var idx = order.AsSpan(b * o.BatchSize, Math.Min(o.BatchSize, n - b * o.BatchSize)).ToArray();
                 var (loss, terms) = objective.Loss(idx, gen);
                 optimizer.zero_grad();

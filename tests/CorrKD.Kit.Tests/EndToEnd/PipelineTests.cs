@@ -24,12 +24,15 @@ public class PipelineTests : IDisposable
         var teacher = TrainingRun.Teacher(Tiny("teacher"));
         foreach (var f in new[] { "run.json", "config.json", "history.csv", "metrics.json", "results.csv", "predictions.csv" })
             Assert.True(File.Exists(Path.Combine(teacher.Folder, f)), $"teacher run lacks {f}");
-        Assert.Equal(8 + 11, teacher.Test.Count);            // 7 sets + avg, 11 rates
+        Assert.Equal(8 + 4 * 11, teacher.Test.Count);        // 7 sets + avg; 11 rates for all modalities and for each alone
 
         var student = TrainingRun.Student(Tiny("corrkd") with { Variant = "corrkd", TeacherRun = teacher.Folder });
         var history = File.ReadAllLines(Path.Combine(student.Folder, "history.csv"));
-        foreach (var term in new[] { "train_task", "train_scd", "train_cpd", "train_rcd" })
-            Assert.Contains(term, history[0]);                // every term logged per epoch
+        foreach (var term in new[] { "task", "scd", "cpd", "rcd" })
+        {
+            Assert.Contains("train_" + term, history[0]);     // every term logged per epoch, on train and on validation
+            Assert.Contains("valid_" + term, history[0]);
+        }
         Assert.NotNull(student.TeacherComplete);
 
         // predictions.csv lets anyone recompute a metric: F1 (non0) on the complete set from it equals results.csv.

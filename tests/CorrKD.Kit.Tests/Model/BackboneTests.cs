@@ -67,10 +67,10 @@ public class BackboneTests
     }
 
     [Fact]
-    public void SweepShortcutsEqualMaskedFullPasses()
+    public void IntraSweepEqualsMaskedFullPasses()
     {
-        // The sweep reuses the complete logits for rate 0 and one zero sample for rate 1 (every frame dropped);
-        // both must equal a full pass on the frame-dropped inputs, and the other rates must still differ.
+        // The sweep composes the four intra protocols from one encoder pass per modality and rate; each must equal
+        // a full pass on the frame-dropped inputs (all modalities, or only the named one), and rates must differ.
         using var scope = NewDisposeScope();
         torch.random.manual_seed(4);
         using var ds = TestData.Sentiment(8, 4, 10);
@@ -80,16 +80,25 @@ public class BackboneTests
         var sweep = MissingProtocols.Sweep(m, ds.Test, scheme, ds.ClassNames, maskSeed: 5, intra: true, batchSize: 3, CPU);
         using var _ = no_grad();
         var idx = Enumerable.Range(0, ds.Test.Count).Select(i => (long)i).ToArray();
-        foreach (var r in new[] { 0.0, 0.5, 1.0 })
+        var which = new (string Protocol, CorrKD.Data.Modality[]? Only)[]
         {
-            var full = m.Forward(CorrKD.Data.Missing.MissingModality.DropFrames(ds.Test.Modalities, 5, ds.Test.Name, idx, r)).Logits;
-            var got = sweep.Single(c => c.Protocol == "intra" && c.Condition == MissingProtocols.RateName(r)).Logits!;
-            Assert.True(full.allclose(got, rtol: 1e-5, atol: 1e-5), $"rate {r}: sweep logits differ from a full pass on dropped frames");
+            ("intra", null), ("intra-l", new[] { CorrKD.Data.Modality.Language }),
+            ("intra-a", new[] { CorrKD.Data.Modality.Audio }), ("intra-v", new[] { CorrKD.Data.Modality.Vision }),
+        };
+        foreach (var (protocol, only) in which)
+        {
+            foreach (var r in new[] { 0.0, 0.5, 1.0 })
+            {
+                var full = m.Forward(CorrKD.Data.Missing.MissingModality.DropFrames(ds.Test.Modalities, 5, ds.Test.Name, idx, r, only)).Logits;
+                var got = sweep.Single(c => c.Protocol == protocol && c.Condition == MissingProtocols.RateName(r)).Logits!;
+                Assert.True(full.allclose(got, rtol: 1e-5, atol: 1e-5), $"{protocol} rate {r}: sweep logits differ from a full pass on dropped frames");
+            }
+            Assert.Equal(11, sweep.Count(c => c.Protocol == protocol));
         }
-        Assert.Equal(11, sweep.Count(c => c.Protocol == "intra"));
-        var all = sweep.Single(c => c.Condition == "1.0").Logits!;
+        var all = sweep.Single(c => c.Protocol == "intra" && c.Condition == "1.0").Logits!;
         Assert.True(all.allclose(all[0].expand_as(all)), "rate 1: every sample sees zeros, so every row is the same");
-        Assert.False(sweep.Single(c => c.Condition == "0.5").Logits!.allclose(sweep.Single(c => c.Condition == "0.0").Logits!));
+        Assert.False(sweep.Single(c => c.Protocol == "intra-l" && c.Condition == "1.0").Logits!.allclose(all), "dropping language only keeps audio and vision");
+        Assert.False(sweep.Single(c => c.Protocol == "intra" && c.Condition == "0.5").Logits!.allclose(sweep.Single(c => c.Protocol == "intra" && c.Condition == "0.0").Logits!));
     }
 
     [Fact]

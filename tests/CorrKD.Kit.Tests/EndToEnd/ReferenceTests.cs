@@ -1,0 +1,95 @@
+using CorrKD.Experiments;
+using Xunit;
+
+namespace CorrKD.Tests.EndToEnd;
+
+/// <summary>
+/// Reruns match: a grid gives the same bits with one worker or two, the smoke reproduction matches the committed
+/// results/reproduce-smoke (so any change to the math shows here, and whoever makes it regenerates the references
+/// in the same commit), `reproduce --check` finds a changed value, and the README's tables are the committed ones.
+/// </summary>
+public class ReferenceTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "corrkd-ref-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(root)) Directory.Delete(root, true); }
+
+    private static readonly GridSpec Tiny = new()
+    {
+        Datasets = new[] { "synthetic-mosi-tiny" }, Seeds = new[] { 0, 1 }, Variants = new[] { "no-kd", "corrkd" }, Epochs = 2,
+    };
+
+    [Fact]
+    public void OneWorkerAndTwoWorkersGiveIdenticalResults()
+    {
+        var one = Path.Combine(root, "jobs1");
+        var two = Path.Combine(root, "jobs2");
+        GridJobs.Run(Tiny, one, jobs: 1, GridRunner.Shard.All, "cpu", TextWriter.Null);
+        GridJobs.Run(Tiny, two, jobs: 2, GridRunner.Shard.All, "cpu", TextWriter.Null);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(two, "logs"), "worker-*.log").Length);   // two processes did the work
+        var check = ReferenceCheck.Compare(two, one);
+        Assert.True(check.Identical, check.Verdict() + "\n" + string.Join("\n", check.Differences.Take(5)));
+        Assert.Equal(6, check.Runs);
+    }
+
+    [Fact]
+    public void CheckFindsAChangedValueAMissingRunAndIgnoresEpochSeconds()
+    {
+        var reference = Path.Combine(root, "ref");
+        GridJobs.Run(Tiny with { Seeds = new[] { 0 }, EvaluateIntra = false }, reference, jobs: 1, GridRunner.Shard.All, "cpu", TextWriter.Null);
+        var rerun = Path.Combine(root, "rerun");
+        CopyTree(reference, rerun);
+        // Epoch wall seconds differ between any two runs: not a difference.
+        var history = Directory.GetFiles(rerun, "history.csv", SearchOption.AllDirectories).First();
+        var lines = File.ReadAllLines(history);
+        int col = Array.IndexOf(lines[0].Split(','), "seconds");
+        lines[1] = string.Join(',', lines[1].Split(',').Select((c, i) => i == col ? "12345.6" : c));
+        File.WriteAllLines(history, lines);
+        Assert.True(ReferenceCheck.Compare(rerun, reference).Identical);
+
+        var results = Directory.GetFiles(Path.Combine(rerun, "runs"), "results.csv", SearchOption.AllDirectories).Order().First();
+        var rows = File.ReadAllLines(results);
+        var cells = rows[1].Split(',');
+        cells[^1] = (double.Parse(cells[^1], System.Globalization.CultureInfo.InvariantCulture) + 1e-9).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        rows[1] = string.Join(',', cells);
+        File.WriteAllLines(results, rows);
+        var changed = ReferenceCheck.Compare(rerun, reference);
+        Assert.False(changed.Identical);
+        Assert.Single(changed.Differences);
+        Assert.StartsWith("DIFFERENT: 1 of ", changed.Verdict());
+
+        Directory.Delete(Path.GetDirectoryName(results)!, true);
+        var missing = ReferenceCheck.Compare(rerun, reference);
+        Assert.Single(missing.MissingRuns);
+        Assert.Contains("reference runs missing from the rerun", missing.Verdict());
+    }
+
+    [Fact]
+    public void SmokeReproductionMatchesTheCommittedReference()
+    {
+        var committed = ReferenceResults.PathOf(ReferenceResults.ReproduceSmoke);
+        Assert.True(Directory.Exists(committed), $"{committed} is missing: run ./kit reproduce --smoke --out results/reproduce-smoke and commit its text files");
+        var dir = Path.Combine(root, "smoke");
+        GridJobs.Run(Presets.Reproduce(smoke: true), dir, jobs: GridJobs.DefaultJobs, GridRunner.Shard.All, "cpu", TextWriter.Null);
+        var check = ReferenceCheck.Compare(dir, committed);
+        Assert.True(check.Identical, "the smoke reproduction no longer matches results/reproduce-smoke. If the math changed on purpose, " +
+            "regenerate both references (./kit reproduce --smoke --out results/reproduce-smoke and ./kit reproduce --out results/reproduce) " +
+            "and ./kit readme in the same commit.\n" + check.Verdict() + "\n" + string.Join("\n", check.Differences.Take(10)));
+    }
+
+    [Fact]
+    public void ReadmeTablesAreTheCommittedResults()
+    {
+        var repo = ReferenceResults.RepoRoot();
+        var readme = File.ReadAllText(Path.Combine(repo, "README.md"));
+        var blocks = ReadmeBlocks.Render(repo);
+        Assert.Contains("reproduce", blocks.Keys);
+        Assert.True(ReadmeBlocks.Apply(readme, blocks) == readme, "README.md's generated blocks differ from results/: run ./kit readme and commit");
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
+    }
+}
