@@ -120,7 +120,7 @@ public static class ResultCharts
         {
             string ax = p == 0 ? "" : (p + 1).ToString(CultureInfo.InvariantCulture);
             extra.Add(($"xaxis{ax}", Plot.Obj(("title", Plot.Obj(("text", "frame-drop rate r"))), ("dtick", 0.2))));
-            extra.Add(($"yaxis{ax}", Plot.Obj(("title", Plot.Obj(("text", $"{metric} (%)"))), ("range", new[] { 0, 100 }))));
+            extra.Add(($"yaxis{ax}", Plot.Obj(("title", Plot.Obj(("text", p % cols == 0 ? $"{metric} (%)" : ""))), ("range", new[] { 0, 100 }))));
         }
         var layout = Plot.Layout($"{dataset}: {metric} under intra-modality missingness (band: ±sd over seeds)", cols == 1 ? 850 : 1000, 120 + 330 * rows, extra.ToArray());
         return GenericChart.addLayout(layout, GenericChart.combine(traces));
