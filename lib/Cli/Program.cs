@@ -19,6 +19,7 @@ public static class Program
         ("readme", "readme [--check]   regenerate README.md's result blocks from results/ (--check: exit 1 when stale)", ExperimentCommands.Readme),
         ("bench", BenchCommand.Usage, BenchCommand.Run),
         ("worker", "worker GRID_DIR [--shard i/N] [--device D]   (internal: one single-thread worker of grid/reproduce/study --jobs)", ExperimentCommands.Worker),
+        ("notebooks", NotebookCommands.Usage, NotebookCommands.Run),
     };
 
     internal static readonly HashSet<string> Flags = new() { "json", "smoke", "quick", "no-intra", "no-published", "report", "report-only", "check", "help", "standardize" };

@@ -70,42 +70,41 @@ public static class DataCharts
         return GenericChart.addLayout(layout, GenericChart.combine(traces));
     }
 
-    /// <summary>Label distribution per split: sentiment as a histogram of scores (0.2 bins), emotion as class shares.</summary>
-    public static GenericChart LabelHistogram(MsaDataset data)
-    {
-        var traces = new List<GenericChart>();
-        int i = 0;
-        foreach (var s in data.Splits)
-        {
-            if (data.Task == TaskKind.Emotion)
-            {
-                var share = data.ClassNames.Select((_, c) => s.Labels.Count(y => (int)y == c) / (double)Math.Max(1, s.Count)).ToArray();
-                traces.Add(Plot.Trace("bar", ("x", data.ClassNames), ("y", share), ("name", $"{s.Name} (N={s.Count})"),
-                    ("marker", Plot.Obj(("color", SplitColors[i])))));
-            }
-            else
-                traces.Add(Plot.Trace("histogram", ("x", s.Labels), ("histnorm", "probability"), ("name", $"{s.Name} (N={s.Count})"),
-                    ("opacity", 0.6), ("xbins", Plot.Obj(("start", -3.1), ("end", 3.1), ("size", 0.2))),
-                    ("marker", Plot.Obj(("color", SplitColors[i])))));
-            i++;
-        }
-        var layout = Plot.Layout($"{data.Name}: labels per split", 900, 420,
-            ("barmode", data.Task == TaskKind.Emotion ? "group" : "overlay"),
-            ("xaxis", Plot.Obj(("title", Plot.Obj(("text", data.Task == TaskKind.Emotion ? "class" : "sentiment score"))))),
-            ("yaxis", Plot.Obj(("title", Plot.Obj(("text", "share of split"))))));
-        return GenericChart.addLayout(layout, GenericChart.combine(traces));
-    }
+    /// <summary>
+    /// Label distribution per split as small multiples (one panel per split, shared axes), so no two histograms
+    /// overlap into a colour no legend names: sentiment as a histogram of scores (0.2 bins), emotion as class shares.
+    /// </summary>
+    public static GenericChart LabelHistogram(MsaDataset data) =>
+        SplitPanels(data, s => data.Task == TaskKind.Emotion
+                ? ("bar", new (string, object?)[] { ("x", data.ClassNames), ("y", data.ClassNames.Select((_, c) => s.Labels.Count(y => (int)y == c) / (double)Math.Max(1, s.Count)).ToArray()) })
+                : ("histogram", new (string, object?)[] { ("x", s.Labels), ("histnorm", "probability"), ("xbins", Plot.Obj(("start", -3.1), ("end", 3.1), ("size", 0.2))) }),
+            $"{data.Name}: labels per split", data.Task == TaskKind.Emotion ? "class" : "sentiment score");
 
-    /// <summary>Valid-frame counts (sequence lengths before zero padding) per split, for one modality.</summary>
-    public static GenericChart LengthHistogram(MsaDataset data, Modality m = Modality.Language)
+    /// <summary>Valid-frame counts (sequence lengths before zero padding) per split, for one modality, one panel per split.</summary>
+    public static GenericChart LengthHistogram(MsaDataset data, Modality m = Modality.Language) =>
+        SplitPanels(data, s => ("histogram", new (string, object?)[] { ("x", s.Lengths[(int)m]), ("histnorm", "probability"), ("xbins", Plot.Obj(("size", 1))) }),
+            $"{data.Name}: valid frames per sample ({ModalityNames[(int)m]}; padded to T = {data.SeqLens[(int)m]})", "valid frames");
+
+    /// <summary>One panel per split side by side, same x range and y axis, each in its split's colour and titled with its size.</summary>
+    private static GenericChart SplitPanels(MsaDataset data, Func<MsaSplit, (string Type, (string, object?)[] Props)> trace, string title, string xTitle)
     {
-        var traces = data.Splits.Select((s, i) => Plot.Trace("histogram", ("x", s.Lengths[(int)m]), ("histnorm", "probability"),
-            ("name", s.Name), ("opacity", 0.6), ("xbins", Plot.Obj(("size", 1))), ("marker", Plot.Obj(("color", SplitColors[i]))))).ToList();
-        var layout = Plot.Layout($"{data.Name}: valid frames per sample ({ModalityNames[(int)m]}; padded to T = {data.SeqLens[(int)m]})", 900, 380,
-            ("barmode", "overlay"),
-            ("xaxis", Plot.Obj(("title", Plot.Obj(("text", "valid frames"))))),
-            ("yaxis", Plot.Obj(("title", Plot.Obj(("text", "share of split"))))));
-        return GenericChart.addLayout(layout, GenericChart.combine(traces));
+        var traces = new List<GenericChart>(); var labels = new List<object>(); var extra = new List<(string, object?)>();
+        var splits = data.Splits.ToList();
+        for (int i = 0; i < splits.Count; i++)
+        {
+            var s = splits[i];
+            string ax = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
+            var (type, props) = trace(s);
+            traces.Add(Plot.Trace(type, props.Concat(new (string, object?)[] { ("name", s.Name), ("showlegend", false), ("xaxis", "x" + ax), ("yaxis", "y" + ax),
+                ("marker", Plot.Obj(("color", SplitColors[i % SplitColors.Length]))) }).ToArray()));
+            labels.Add(Plot.Obj(("text", $"<b>{s.Name}</b> (N = {s.Count})"), ("showarrow", false), ("xref", $"x{ax} domain"), ("yref", $"y{ax} domain"),
+                ("x", 0.5), ("y", 1.0), ("yanchor", "bottom")));
+            extra.Add(($"xaxis{ax}", Plot.Obj(("title", Plot.Obj(("text", xTitle))), ("matches", i == 0 ? null : "x"))));
+            extra.Add(($"yaxis{ax}", Plot.Obj(("title", Plot.Obj(("text", i == 0 ? "share of split" : ""))), ("matches", i == 0 ? null : "y"))));
+        }
+        extra.Add(("grid", Plot.Obj(("rows", 1), ("columns", splits.Count), ("pattern", "independent"), ("xgap", 0.06))));
+        extra.Add(("annotations", labels.ToArray()));
+        return GenericChart.addLayout(Plot.Layout(title, 1000, 380, extra.ToArray()), GenericChart.combine(traces));
     }
 
     /// <summary>(T, d) or (1, T, d) tensor of one sample as d rows of T values (feature x frame).</summary>

@@ -20,9 +20,11 @@ public static class TrainingCharts
 
     /// <summary>
     /// Two panels per run: losses (train, valid) and the validation headline metric (in %), against epochs, with
-    /// the selected epoch marked. Selection is by validation loss or headline, as the run's config says.
+    /// the selected epoch marked and, when <paramref name="floor"/> is given (a proportion, the validation split's
+    /// constant-predictor level), a dashed line at the score of always predicting the majority class.
+    /// Selection is by validation loss or headline, as the run's config says.
     /// </summary>
-    public static GenericChart History(string runFolder, string title, int? bestEpoch = null)
+    public static GenericChart History(string runFolder, string title, int? bestEpoch = null, double? floor = null)
     {
         var h = ReadHistory(runFolder);
         var epoch = h["epoch"];
@@ -42,11 +44,19 @@ public static class TrainingCharts
                 Plot.Obj(("type", "line"), ("x0", b), ("x1", b), ("xref", "x2"), ("yref", "y2 domain"), ("y0", 0), ("y1", 1), ("line", Plot.Obj(("dash", "dot"), ("color", "grey")))),
             }
             : Array.Empty<object>();
+        var annotations = new List<object>();
+        if (floor is double f)
+        {
+            shapes = shapes.Append(Plot.Obj(("type", "line"), ("xref", "x2 domain"), ("x0", 0), ("x1", 1), ("yref", "y2"), ("y0", 100 * f), ("y1", 100 * f),
+                ("line", Plot.Obj(("color", "#444444"), ("dash", "dash"), ("width", 1.5))))).ToArray();
+            annotations.Add(Plot.Obj(("text", $"always the majority class: {100 * f:F1}"), ("showarrow", false), ("xref", "x2 domain"), ("x", 1.0), ("xanchor", "right"),
+                ("yref", "y2"), ("y", 100 * f), ("yanchor", "bottom"), ("font", Plot.Obj(("size", 11), ("color", "#444444")))));
+        }
         var layout = Plot.Layout(title + (bestEpoch is int e ? $" (selected epoch {e}, dotted)" : ""), 950, 420,
             ("grid", Plot.Obj(("rows", 1), ("columns", 2), ("pattern", "independent"))),
             ("xaxis", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis", Plot.Obj(("title", Plot.Obj(("text", "loss"))))),
-            ("xaxis2", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis2", Plot.Obj(("title", Plot.Obj(("text", "headline (%)"))))),
-            ("shapes", shapes));
+            ("xaxis2", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis2", Plot.Obj(("title", Plot.Obj(("text", "headline (%)"))), ("range", new[] { 0, 100 }))),
+            ("shapes", shapes), ("annotations", annotations.ToArray()));
         return GenericChart.addLayout(layout, GenericChart.combine(traces));
     }
 

@@ -1,7 +1,10 @@
 // Headless notebook runner: executes one .ipynb's C# cells in order in an in-process .NET Interactive C# kernel
 // (with #r "nuget:" support) and exits non-zero on the first failing cell, naming it and the error.
 //
-//   dotnet CorrKD.NotebookRunner.dll NOTEBOOK.ipynb [--output EXECUTED.ipynb] [--cell-timeout SECONDS]
+//   dotnet CorrKD.NotebookRunner.dll NOTEBOOK.ipynb [--output EXECUTED.ipynb] [--html EXECUTED.html] [--cell-timeout SECONDS] [--cells N]
+//
+// A compiler diagnostic (warning or error) of any cell counts as a failure: VS Code shows it as an error box.
+// --cells N runs only the first N code cells (the fresh-clone test runs a notebook's opening).
 //
 // Why in-process rather than the stock kernel: no tool install, no stdio protocol, and the exact error of the
 // failing cell comes back as a CommandFailed/ErrorProduced event. One process per notebook, because kernel
@@ -26,14 +29,17 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        string? input = null, output = null;
+        string? input = null, output = null, html = null;
         double cellTimeout = 600;
+        int maxCells = int.MaxValue;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--output" when i + 1 < args.Length: output = Path.GetFullPath(args[++i]); break;
+                case "--html" when i + 1 < args.Length: html = Path.GetFullPath(args[++i]); break;
                 case "--cell-timeout" when i + 1 < args.Length: cellTimeout = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--cells" when i + 1 < args.Length: maxCells = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "-h" or "--help": Console.WriteLine(Usage); return ExitOk;
                 default:
                     if (args[i].StartsWith("--") || input != null) { Console.Error.WriteLine($"unknown argument '{args[i]}'\n{Usage}"); return ExitUsage; }
@@ -42,12 +48,12 @@ public static class Program
         }
         if (input == null) { Console.Error.WriteLine(Usage); return ExitUsage; }
         if (!File.Exists(input)) { Console.Error.WriteLine($"notebook not found: {input}"); return ExitUsage; }
-        return await RunAsync(input, output, TimeSpan.FromSeconds(cellTimeout), Console.Error);
+        return await RunAsync(input, output, TimeSpan.FromSeconds(cellTimeout), Console.Error, maxCells, html);
     }
 
-    private const string Usage = "usage: CorrKD.NotebookRunner NOTEBOOK.ipynb [--output EXECUTED.ipynb] [--cell-timeout SECONDS]";
+    private const string Usage = "usage: CorrKD.NotebookRunner NOTEBOOK.ipynb [--output EXECUTED.ipynb] [--html EXECUTED.html] [--cell-timeout SECONDS] [--cells N]";
 
-    public static async Task<int> RunAsync(string notebookPath, string? outputPath, TimeSpan cellTimeout, TextWriter log)
+    public static async Task<int> RunAsync(string notebookPath, string? outputPath, TimeSpan cellTimeout, TextWriter log, int maxCells = int.MaxValue, string? htmlPath = null)
     {
         var kernels = new KernelInfoCollection { new Microsoft.DotNet.Interactive.Documents.KernelInfo("csharp", "C#", new[] { "c#", "C#", "cs" }) };
         kernels.DefaultKernelName = "csharp";
@@ -66,6 +72,7 @@ public static class Program
             var cell = doc.Elements[c];
             if (!IsCode(cell)) continue;
             cell.Outputs.Clear();
+            if (order >= maxCells) continue;
             if (cell.KernelName is not ("csharp" or "" or null))
             {
                 log.WriteLine($"{name}: cell {c + 1} ({cell.Id}) uses kernel '{cell.KernelName}'; only C# cells are supported");
@@ -85,7 +92,7 @@ public static class Program
                 break;
             }
         }
-        log.WriteLine($"{name}: {(failures == 0 ? "ok" : "FAILED")}, {code.Count} code cells, {total.Elapsed.TotalSeconds:F1} s");
+        log.WriteLine($"{name}: {(failures == 0 ? "ok" : "FAILED")}, {order} of {code.Count} code cells, {total.Elapsed.TotalSeconds:F1} s");
 
         if (outputPath != null)
         {
@@ -94,6 +101,13 @@ public static class Program
             await using (var s = File.Create(tmp)) Notebook.Write(doc, s, kernels);
             File.Move(tmp, outputPath, overwrite: true);
             log.WriteLine($"{name}: executed copy written to {outputPath}");
+        }
+        if (htmlPath != null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(htmlPath)!);
+            await File.WriteAllTextAsync(htmlPath + ".tmp", HtmlExport.Render(doc, name));
+            File.Move(htmlPath + ".tmp", htmlPath, overwrite: true);
+            log.WriteLine($"{name}: HTML copy written to {htmlPath}");
         }
         return failures == 0 ? ExitOk : ExitCellFailed;
     }
@@ -124,6 +138,7 @@ public static class Program
         catch (OperationCanceledException) { return (false, $"timed out after {timeout.TotalSeconds:F0} s"); }
 
         string? error = null;
+        var diagnostics = new List<string>();
         var stdout = new StringBuilder(); var stderr = new StringBuilder();
         var displayed = new Dictionary<string, DisplayElement>();   // value id -> output, so updates replace (progress displays)
         void FlushText()
@@ -159,6 +174,11 @@ public static class Program
                     cell.Outputs.Add(element);
                     if (d.ValueId != null) displayed[d.ValueId] = element;
                     break;
+                case DiagnosticsProduced dp:
+                    // What VS Code shows as a pink box under the cell: compiler warnings (CS1701, CS8632, ...).
+                    foreach (var d in dp.Diagnostics.Where(d => d.Severity.ToString() is "Warning" or "Error"))
+                        diagnostics.Add($"{d.Severity.ToString().ToLowerInvariant()} {d.Code}: {d.Message}");
+                    break;
                 case CommandFailed f:
                     FlushText();
                     error ??= f.Exception != null && !f.Message.Contains(f.Exception.Message) ? $"{f.Message}\n{f.Exception}" : f.Message;
@@ -168,6 +188,11 @@ public static class Program
             }
         }
         FlushText();
+        if (diagnostics.Count > 0)
+        {
+            cell.Outputs.Add(new TextElement(string.Join("\n", diagnostics.Distinct()) + "\n", "stderr"));
+            error ??= "the cell produced compiler diagnostics (a student sees them as error boxes): " + string.Join("; ", diagnostics.Distinct());
+        }
         return (error == null, error);
     }
 

@@ -7,13 +7,16 @@ namespace CorrKD.Tests.Notebooks;
 
 /// <summary>
 /// Every notebook runs, headless, in smoke mode, and every committed notebook is clean (no outputs) and in VS Code's
-/// Polyglot format. The runner (tests/NotebookRunner, built with this project) executes one notebook per process;
-/// the kit comes from the local feed, which is repacked once per test run when any library source is newer.
+/// Polyglot format. The runner (tests/NotebookRunner, built with this project) executes one notebook per process
+/// and fails on any compiler diagnostic; the kit comes from the local feed, which the build of CorrKD.Kit.csproj
+/// keeps current (build/LocalFeed.targets) and each notebook's first cell (load-kit.csx) checks.
 /// </summary>
 public class NotebookTests
 {
     public static readonly string Root = FindRoot();
     public static readonly string NotebookDir = Path.Combine(Root, "notebooks");
+    /// <summary>Longest code cell a notebook may hold.</summary>
+    public const int MaxCodeCellLines = 12;
 
     public static TheoryData<string> Notebooks()
     {
@@ -26,7 +29,6 @@ public class NotebookTests
     [MemberData(nameof(Notebooks))]
     public void RunsInSmokeMode(string notebook)
     {
-        LocalFeed.EnsureFresh();
         var runner = RunnerDll();
         var (code, output) = Run("dotnet", new[] { runner, Path.Combine(NotebookDir, notebook) }, NotebookDir,
             new Dictionary<string, string?> { ["CORRKD_SMOKE"] = "1" }, TimeSpan.FromMinutes(5));
@@ -59,19 +61,26 @@ public class NotebookTests
             Assert.True((string?)c["metadata"]?["polyglot_notebook"]?["kernelName"] == "csharp", $"{notebook}: cell {id} lacks metadata.polyglot_notebook.kernelName = csharp");
         }
 
-        // The common opening: package reference, setup, parameters with the smoke switch.
+        // The common opening: feed check, package reference, setup, parameters with the smoke switch.
         string Source(JsonNode c) => c["source"] is JsonArray a ? string.Concat(a.Select(l => (string?)l)) : (string?)c["source"] ?? "";
-        Assert.True(code.Count >= 3, $"{notebook}: expected at least the three opening code cells");
-        Assert.Contains("#r \"nuget: CorrKD.Kit, *-*\"", Source(code[0]));
-        Assert.Contains("NotebookSetup.Init()", Source(code[1]));
-        Assert.Contains("Environment.GetEnvironmentVariable(\"CORRKD_SMOKE\") == \"1\"", Source(code[2]));
+        Assert.True(code.Count >= 4, $"{notebook}: expected at least the four opening code cells");
+        Assert.Equal("#load \"load-kit.csx\"", Source(code[0]).Trim());
+        Assert.Contains("#r \"nuget: CorrKD.Kit, *-*\"", Source(code[1]));
+        Assert.Contains("NotebookSetup.Init()", Source(code[2]));
+        Assert.Contains("Environment.GetEnvironmentVariable(\"CORRKD_SMOKE\") == \"1\"", Source(code[3]));
+        // Short cells: logic that needs more lines belongs in lib/Notebooks.
+        foreach (var c in code)
+        {
+            int lines = Source(c).TrimEnd().Split('\n').Length;
+            Assert.True(lines <= MaxCodeCellLines, $"{notebook}: cell {(string?)c["id"]} has {lines} lines (at most {MaxCodeCellLines}); move the logic into lib/Notebooks");
+        }
         foreach (var c in code)
             foreach (var bad in new[] { "/root/", "/home/", "/work/", "/tmp/", ":\\" })
                 Assert.False(Source(c).Contains(bad), $"{notebook}: cell {(string?)c["id"]} holds an absolute path ('{bad}')");
     }
 
     /// <summary>The runner's build output (built as a project reference of this test project, same configuration).</summary>
-    private static string RunnerDll()
+    internal static string RunnerDll()
     {
         var config = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Release";   // bin/<config>/net10.0/
         var dll = Path.Combine(Root, "tests", "NotebookRunner", "bin", config, "net10.0", "CorrKD.NotebookRunner.dll");
@@ -108,31 +117,74 @@ public class NotebookTests
 }
 
 /// <summary>
-/// Keeps notebooks/.feed current: repacks (build/pack-local.sh) when no package is there or any input of the kit
-/// (lib/**/*.cs, project and props files, embedded configs) is newer than the newest package. Once per process.
+/// The first open after a clone: the build alone fills notebooks/.feed, and the notebook then loads the kit from it.
 /// </summary>
-public static class LocalFeed
+public class FirstOpenTests
 {
-    private static readonly Lazy<string> Checked = new(Refresh, LazyThreadSafetyMode.ExecutionAndPublication);
+    /// <summary>
+    /// The build of this test run (CorrKD.Kit.csproj is a project reference) left a package in the feed whose stamp is
+    /// not older than any input of the kit: build/LocalFeed.targets ran. Fails if the target is removed or skipped.
+    /// </summary>
+    [Fact]
+    public void BuildLeavesTheFeedCurrent()
+    {
+        var feed = Path.Combine(NotebookTests.Root, "notebooks", ".feed");
+        Assert.NotEmpty(Directory.GetFiles(feed, "CorrKD.Kit.*.nupkg"));
+        var stamp = Path.Combine(feed, ".packed");
+        Assert.True(File.Exists(stamp), "notebooks/.feed/.packed missing: the build did not pack the kit");
+        var newest = KitInputs(NotebookTests.Root).Max(File.GetLastWriteTimeUtc);
+        Assert.True(File.GetLastWriteTimeUtc(stamp) >= newest, $"notebooks/.feed is older than the kit's sources ({File.GetLastWriteTimeUtc(stamp):O} < {newest:O})");
+    }
 
-    public static string EnsureFresh() => Checked.Value;
-
-    private static string Refresh()
+    /// <summary>
+    /// A copy of the checkout as git would clone it (tracked and new, not ignored files: no feed package, no bin/obj),
+    /// then only a plain `dotnet build -c Release CorrKD.Kit.csproj`, then notebook 01's opening cells with the runner.
+    /// The packed version is new, so NuGet must take it from the clone's feed (no cached copy can exist).
+    /// </summary>
+    [Fact]
+    public void FreshCloneBuildThenNotebookOpens()
     {
         var root = NotebookTests.Root;
-        var feed = Path.Combine(root, "notebooks", ".feed");
-        var newestPackage = Directory.Exists(feed)
-            ? Directory.GetFiles(feed, "CorrKD.Kit.*.nupkg").Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max()
-            : DateTime.MinValue;
-        var inputs = Directory.GetFiles(Path.Combine(root, "lib"), "*.cs", SearchOption.AllDirectories)
-            .Concat(Directory.GetFiles(Path.Combine(root, "data", "configs"), "*.json"))
-            .Concat(new[] { "CorrKD.Kit.csproj", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "build/pack-local.sh" }
-                .Select(f => Path.Combine(root, f)).Where(File.Exists));
-        var newestInput = inputs.Select(File.GetLastWriteTimeUtc).Max();
-        if (newestPackage >= newestInput) return "fresh";
-        var (code, output) = NotebookTests.Run("bash", new[] { Path.Combine(root, "build", "pack-local.sh") }, root,
-            new Dictionary<string, string?>(), TimeSpan.FromMinutes(10));
-        if (code != 0) throw new InvalidOperationException($"build/pack-local.sh failed (exit {code}):\n{output}");
-        return output.Trim();
+        var clone = Directory.CreateTempSubdirectory("corrkd-fresh-clone-").FullName;
+        try
+        {
+            var (lsCode, files) = NotebookTests.Run("git", new[] { "-C", root, "ls-files", "--cached", "--others", "--exclude-standard" }, root,
+                new Dictionary<string, string?>(), TimeSpan.FromMinutes(1));
+            Assert.True(lsCode == 0, files);
+            foreach (var f in files.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var from = Path.Combine(root, f);
+                if (!File.Exists(from)) continue;   // deleted in the work tree
+                var to = Path.Combine(clone, f);
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(from, to);
+            }
+            Assert.Empty(Directory.GetFiles(Path.Combine(clone, "notebooks", ".feed"), "*.nupkg"));
+
+            var (buildCode, buildLog) = NotebookTests.Run("dotnet", new[] { "build", "-c", "Release", "-nologo", "-v", "q", "CorrKD.Kit.csproj" }, clone,
+                new Dictionary<string, string?>(), TimeSpan.FromMinutes(8));
+            Assert.True(buildCode == 0, $"plain build of the clone failed:\n{buildLog}");
+            var package = Assert.Single(Directory.GetFiles(Path.Combine(clone, "notebooks", ".feed"), "CorrKD.Kit.*.nupkg"));
+
+            var notebook = Path.Combine(clone, "notebooks", "01-data-preparation.ipynb");
+            var executed = Path.Combine(clone, "01-opening.ipynb");
+            var (code, output) = NotebookTests.Run("dotnet", new[] { NotebookTests.RunnerDll(), notebook, "--cells", "4", "--output", executed },
+                Path.Combine(clone, "notebooks"), new Dictionary<string, string?> { ["CORRKD_SMOKE"] = "1" }, TimeSpan.FromMinutes(5));
+            Assert.True(code == 0, $"notebook 01's opening cells failed in the fresh clone (runner exit {code}):\n{output}");
+            var version = Path.GetFileNameWithoutExtension(package)["CorrKD.Kit.".Length..];
+            Assert.Contains($"CorrKD.Kit {version} in notebooks/.feed is current with lib/.", File.ReadAllText(executed));
+        }
+        finally
+        {
+            try { Directory.Delete(clone, recursive: true); } catch (IOException) { }
+        }
     }
+
+    /// <summary>The files whose change makes the feed stale (as build/LocalFeed.targets and notebooks/load-kit.csx define them).</summary>
+    internal static IEnumerable<string> KitInputs(string root) =>
+        Directory.GetFiles(Path.Combine(root, "lib"), "*.cs", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(Path.Combine(root, "data", "configs"), "*.json"))
+            .Concat(Directory.GetFiles(Path.Combine(root, "build"), "*.targets"))
+            .Concat(new[] { "CorrKD.Kit.csproj", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" }
+                .Select(f => Path.Combine(root, f)).Where(File.Exists));
 }
