@@ -61,7 +61,8 @@ public static class Report
                 files.Add(Chart(Charts.IntraCurve(agg, dataset, intraMetric, "", options.Variants), chartsDir, $"{Safe(dataset)}_intra", png, outDir));
             }
             files.Add(Chart(Charts.ConditionBars(agg, dataset, ablationMetric, "", options.Variants), chartsDir, $"{Safe(dataset)}_conditions", png, outDir));
-            files.Add(Chart(Charts.AblationBars(agg, dataset, ablationMetric, family == "MOSI" ? pub : null, options.Variants), chartsDir, $"{Safe(dataset)}_ablation", png, outDir));
+            // Synthetic bars only: the published real-data ablation is in the ablation table, never on the same axis.
+            files.Add(Chart(Charts.AblationBars(agg, dataset, ablationMetric, null, options.Variants), chartsDir, $"{Safe(dataset)}_ablation", png, outDir));
 
             var comparisons = CorrKDComparisons(dsRows, dataset, ablationMetric);
             if (comparisons.Count > 0)

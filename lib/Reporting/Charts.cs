@@ -70,8 +70,9 @@ public static class Charts
             var pts = sel.Where(a => a.Variant == v)
                 .Select(a => (Rate: double.Parse(a.Condition, System.Globalization.CultureInfo.InvariantCulture), Mean: a.Mean * s, Sd: double.IsNaN(a.Std) ? 0 : a.Std * s))
                 .OrderBy(p => p.Rate).ToArray();
+            bool pct = Tables.IsProportion(metric);   // % scores: the band stays within [0, 100]
             traces.Add(Trace("scatter", ("x", pts.Select(p => p.Rate).Concat(pts.Reverse().Select(p => p.Rate)).ToArray()),
-                ("y", pts.Select(p => p.Mean + p.Sd).Concat(pts.Reverse().Select(p => p.Mean - p.Sd)).ToArray()),
+                ("y", pts.Select(p => pct ? Math.Min(100, p.Mean + p.Sd) : p.Mean + p.Sd).Concat(pts.Reverse().Select(p => pct ? Math.Max(0, p.Mean - p.Sd) : p.Mean - p.Sd)).ToArray()),
                 ("mode", "lines"), ("fill", "toself"), ("fillcolor", Rgba(i, 0.18)), ("line", Obj(("width", 0))),
                 ("hoverinfo", "skip"), ("showlegend", false), ("legendgroup", v)));
             traces.Add(Trace("scatter", ("x", pts.Select(p => p.Rate).ToArray()), ("y", pts.Select(p => p.Mean).ToArray()),
