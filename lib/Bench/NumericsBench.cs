@@ -410,22 +410,44 @@ public static class NumericsBench
         return x * keep;
     }
 
+    /// <summary>Views whose base was confirmed finalised (its managed object collected) before use / views tried.</summary>
+    public static int BasesFinalised, BasesTried;
+
     /// <summary>A view of a base tensor that is left unreferenced and finalised before the view is used.</summary>
     private static (Tensor View, Tensor Copy64) ViewOfFinalisedBase(Func<Tensor> make, Func<Tensor, Tensor> view)
     {
-        Tensor v, copy;
-        using (var inner = NewDisposeScope())
-        {
-            var b = make();
-            v = view(b).DetachFromDisposeScope();
-            copy = v.to(ScalarType.Float64).MoveToOuterDisposeScope();
-            b.DetachFromDisposeScope();   // not disposed by the scope: only the finaliser can release this handle
-        }
+        var (v, copy, weakBase) = MakeViewOfOrphan(make, view);
         GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+        BasesTried++;
+        if (!weakBase.IsAlive) BasesFinalised++;
         Poison(v.numel());
-        var tracked = v.alias();       // bring the view back under the caller's scope
-        v.Dispose();
-        return (tracked, copy);
+        var tracked = v.alias();       // bring the view and the copy back under the caller's scope
+        var trackedCopy = copy.alias();
+        v.Dispose(); copy.Dispose();
+        return (tracked, trackedCopy);
+    }
+
+    // Not inlined, so the base's only reference dies when it returns (a Tier-0 caller would keep a local alive).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (Tensor View, Tensor Copy64, WeakReference Base) MakeViewOfOrphan(Func<Tensor> make, Func<Tensor, Tensor> view)
+    {
+        using var inner = NewDisposeScope();
+        var b = make().DetachFromDisposeScope();   // not disposed by any scope: only the finaliser releases this handle
+        var v = view(b).DetachFromDisposeScope();
+        var copy = v.to(ScalarType.Float64).DetachFromDisposeScope();
+        return (v, copy, new WeakReference(b));
+    }
+
+    /// <summary>Positive control for <see cref="Poison"/>: the fraction of NaN in an uninitialised tensor allocated right
+    /// after poisoning (high = freed memory of that size is overwritten with NaN, so a stale read would show up as NaN).</summary>
+    public static double PoisonControl(long elements)
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(new long[] { elements });
+        x.Dispose();
+        Poison(elements);
+        var e = empty(new long[] { elements });
+        return e.isnan().sum().item<long>() / (double)elements;
     }
 
     /// <summary>Allocates and frees NaN-filled float32 tensors of about <paramref name="elements"/> (in several sizes), so a
@@ -530,6 +552,9 @@ public static class NumericsBench
             o.WriteLine($"| {r.Case} | {r.Trials} | {r.NonFiniteTrials} | {r.OverTolerance} | {E(r.Forward.MaxAbs)} | {E(r.Forward.MaxRel)} | " +
                         $"{(r.Backward.Elements == 0 ? "-" : E(r.Backward.MaxAbs))} | {(r.Backward.Elements == 0 ? "-" : E(r.Backward.MaxRel))} | {r.Seconds:F1} |");
         long nf = rows.Sum(r => (long)r.NonFiniteTrials), over = rows.Sum(r => (long)r.OverTolerance), all = rows.Sum(r => (long)r.Trials);
+        if (BasesTried > 0) o.WriteLine($"    finaliser cases: the base's managed object was collected before the kernel ran in {BasesFinalised}/{BasesTried} trials");
+        o.WriteLine($"    poison control (NaN fraction of a fresh uninitialised tensor after poisoning; allocator {Experiments.KitRuntime.Allocator}): " +
+                    string.Join(", ", new long[] { 128 * 50 * 40, 128 * 50 * 300, 128 * 10 * 50 * 50 }.Select(n => $"{n} floats {PoisonControl(n):P0}")));
         o.WriteLine($"    total: {all} trials, {nf} with a non-finite output or gradient, {over} over the relative tolerance {RelTolerance:0e0} (or non-finite)");
     }
 

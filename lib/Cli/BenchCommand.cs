@@ -10,7 +10,7 @@ namespace CorrKD.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default]\n  bench --only e [--trials N] [--numerics-seed S] [--cases NAME,...] [--numerics in-process|children|speed] [--threads N]";
+    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default]\n  bench --only e [--trials N] [--numerics-seed S] [--cases NAME,...] [--numerics in-process|children|speed|train] [--threads N]";
 
     public static int Run(CliArgs a)
     {
@@ -35,7 +35,7 @@ public static class BenchCommand
         int numSeed = a.Int("numerics-seed") ?? 0;
         var caseFilters = a.List("cases");
         var numMode = a.Str("numerics", "in-process");
-        if (numMode is not ("in-process" or "children" or "speed")) throw new CliException($"--numerics must be 'in-process', 'children' or 'speed', got '{numMode}'");
+        if (numMode is not ("in-process" or "children" or "speed" or "train")) throw new CliException($"--numerics must be 'in-process', 'children', 'speed' or 'train', got '{numMode}'");
         a.RejectUnknown(0);
 
         var o = Console.Out;
@@ -125,6 +125,15 @@ public static class BenchCommand
                         $"ATEN_CPU_CAPABILITY={Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY") ?? "-"}");
             if (numMode == "children")
                 return NumericsBench.RunChildren(cases, trials, numSeed, nthreads, caseFilters, o);
+            if (numMode == "train")
+            {
+                var probe = NumericsTrainingProbe.Run(trials, numSeed, o);
+                o.WriteLine($"    old-model training probe (libtorch Conv1d + fused SDPA with dropout, missing modalities, zeroed frames, last batch 4): " +
+                            $"{probe.Steps} steps ({probe.PartialBatches} partial batches) in {probe.Seconds:F0} s; conv outputs non-finite {probe.ConvNonFinite}/{probe.ConvCalls}, " +
+                            $"attention outputs non-finite {probe.AttentionNonFinite}/{probe.AttentionCalls}, loss non-finite {probe.LossNonFinite}, gradient norm non-finite {probe.GradNonFinite}; " +
+                            $"L1 loss {probe.FirstLoss:F3} -> {probe.LastLoss:F3}");
+                return 0;
+            }
             if (numMode == "speed")
             {
                 o.WriteLine($"    speed: kit's written-out kernels vs libtorch's, {repeats} alternating repeats of {trials} calls each");
