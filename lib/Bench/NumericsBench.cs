@@ -477,7 +477,8 @@ public static class NumericsBench
     /// Forward + backward per call, ms, at the MOSI training shape (B 128, T 50, d 40; 10 heads of width 4):
     /// the kit's TemporalConv (unfold + matmul) vs F.conv1d on the same weight for text/audio/vision, and the kit's
     /// written-out attention with FastDropout vs fused scaled_dot_product_attention (libtorch's dropout) at p = 0.1
-    /// and p = 0. Contenders alternate within each repeat; the figure is the median over repeats.
+    /// and p = 0. The conv input needs no gradient (a data batch, as in training: backward computes the weight's only);
+    /// the attention input does (it comes from the qkv Linear). Contenders alternate within each repeat; median over repeats.
     /// </summary>
     public static List<SpeedRow> Speed(int repeats, int callsPerRepeat, TextWriter? log = null)
     {
@@ -490,7 +491,7 @@ public static class NumericsBench
             Tensor KitConv(Tensor x) => kit.forward(x);
             Tensor TorchConv(Tensor x) => F.conv1d(x.transpose(1, 2), w, padding: 1).transpose(1, 2);
             rows.AddRange(TimePair($"conv {inDim}->{D}", ("kit unfold+matmul", KitConv), ("libtorch conv1d", TorchConv),
-                                   () => randn(new long[] { B, T, inDim }).requires_grad_(true), new long[] { B, T, D }, repeats, callsPerRepeat));
+                                   () => randn(new long[] { B, T, inDim }), new long[] { B, T, D }, repeats, callsPerRepeat));
             kit.Dispose();
         }
         foreach (var p in new[] { 0.1, 0.0 })
