@@ -5,17 +5,19 @@ namespace CorrKD.Cli;
 /// <summary>
 /// `bench`: figures, not a test. (a) student training-step throughput, TorchSharp vs PyTorch; (b) the full
 /// evaluation sweep; (c) MOSEI-size load throughput and peak memory, and
-/// generation time of the default synthetic data set; (d) RSS across a 20-epoch student run.
+/// generation time of the default synthetic data set; (d) RSS across a 20-epoch student run; (e) numerics of libtorch's
+/// conv1d and fused attention against float64 (NumericsBench), in process or side by side in child processes.
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default]";
+    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default]\n  bench --only e [--trials N] [--numerics-seed S] [--cases NAME,...] [--numerics in-process|children|speed|train] [--threads N]";
 
     public static int Run(CliArgs a)
     {
         bool quick = a.Flag("quick");
         var only = (a.List("only") ?? (quick ? new[] { "a" } : new[] { "a", "b", "c", "d" })).Select(s => s.ToLowerInvariant()).ToHashSet();
-        if (only.FirstOrDefault(s => s is not ("a" or "b" or "c" or "d")) is { } bad) throw new CliException($"--only takes a,b,c,d; got '{bad}'");
+        if (only.FirstOrDefault(s => s is not ("a" or "b" or "c" or "d" or "e")) is { } bad) throw new CliException($"--only takes a,b,c,d,e; got '{bad}'");
+        bool threadsGiven = a.Str("threads") != null;
         var threads = (a.List("threads") ?? new[] { $"{Environment.ProcessorCount}" }).Select(t =>
             int.TryParse(t, out var n) && n > 0 ? n : throw new CliException($"--threads expects positive integers, got '{t}'")).ToArray();
         int repeats = a.Int("repeats") ?? 3;
@@ -28,6 +30,12 @@ public static class BenchCommand
         var python = a.Str("python", Bench.PyTorchStepProcess.DefaultPython);
         var pyThreads = a.Str("pytorch-threads", "same");
         if (pyThreads is not ("same" or "default")) throw new CliException($"--pytorch-threads must be 'same' (set_num_threads like TorchSharp) or 'default' (torch's own default), got '{pyThreads}'");
+        int trials = a.Int("trials") ?? 40;
+        if (trials < 1) throw new CliException($"--trials must be >= 1, got {trials}");
+        int numSeed = a.Int("numerics-seed") ?? 0;
+        var caseFilters = a.List("cases");
+        var numMode = a.Str("numerics", "in-process");
+        if (numMode is not ("in-process" or "children" or "speed" or "train")) throw new CliException($"--numerics must be 'in-process', 'children', 'speed' or 'train', got '{numMode}'");
         a.RejectUnknown(0);
 
         var o = Console.Out;
@@ -101,6 +109,40 @@ public static class BenchCommand
             var m = MemoryBench.Run(10, log: o);
             o.WriteLine($"    RSS before {m.RssBeforeMb:F0} MB; after epochs {m.RssAfterEpochMb.Min():F0}..{m.RssAfterEpochMb.Max():F0} MB; " +
                         $"growth epoch 2 -> {m.Epochs}: {Reporting.NumberText.Signed(m.GrowthAfterEpoch2, 0)} MB; after the sweep {m.RssAfterSweepMb:F0} MB; peak {m.PeakMb:F0} MB");
+        }
+
+        if (only.Contains("e"))
+        {
+            int nthreads = threadsGiven ? threads[0] : 1;   // numerics default to 1 thread; --threads makes it the variable
+            TorchSharp.torch.set_num_threads(nthreads);
+            var cases = NumericsBench.Select(caseFilters);
+            o.WriteLine();
+            o.WriteLine($"(e) numerics: libtorch conv1d (k 3, pad 1, no bias) and fused scaled_dot_product_attention vs float64, forward + backward; " +
+                        $"{trials} trials per case, seed {numSeed}, {nthreads} thread(s), allocator {Experiments.KitRuntime.Allocator}, " +
+                        $"DNNL_MAX_CPU_ISA={Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") ?? "-"}, " +
+                        $"ONEDNN_MAX_CPU_ISA={Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") ?? "-"}, " +
+                        $"MKL_ENABLE_INSTRUCTIONS={Environment.GetEnvironmentVariable("MKL_ENABLE_INSTRUCTIONS") ?? "-"}, " +
+                        $"ATEN_CPU_CAPABILITY={Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY") ?? "-"}");
+            if (numMode == "children")
+                return NumericsBench.RunChildren(cases, trials, numSeed, nthreads, caseFilters, o);
+            if (numMode == "train")
+            {
+                var probe = NumericsTrainingProbe.Run(trials, numSeed, o);
+                o.WriteLine($"    old-model training probe (libtorch Conv1d + fused SDPA with dropout, missing modalities, zeroed frames, last batch 4): " +
+                            $"{probe.Steps} steps ({probe.PartialBatches} partial batches) in {probe.Seconds:F0} s; conv outputs non-finite {probe.ConvNonFinite}/{probe.ConvCalls}, " +
+                            $"attention outputs non-finite {probe.AttentionNonFinite}/{probe.AttentionCalls}, loss non-finite {probe.LossNonFinite}, gradient norm non-finite {probe.GradNonFinite}; " +
+                            $"L1 loss {probe.FirstLoss:F3} -> {probe.LastLoss:F3}");
+                return 0;
+            }
+            if (numMode == "speed")
+            {
+                o.WriteLine($"    speed: kit's written-out kernels vs libtorch's, {repeats} alternating repeats of {trials} calls each");
+                NumericsBench.Speed(repeats, trials, o);
+                return 0;
+            }
+            var rows = NumericsBench.Run(cases, trials, numSeed, o);
+            NumericsBench.PrintTable(rows, o);
+            if (Environment.GetEnvironmentVariable(NumericsBench.ChildVariable) == "1") foreach (var r in rows) o.WriteLine(NumericsBench.SummaryLine(r));
         }
 
         if (ratioLine != null) { o.WriteLine(); o.WriteLine(ratioLine); }
