@@ -9,7 +9,7 @@ namespace CorrKD.Model;
 /// Temporal 1-D convolution d_in -> d_out over the time axis of a (B, T, d_in) sequence, zero-padded to keep T,
 /// no bias. Same math and the same weight layout (d_out, d_in, k) as PyTorch's Conv1d, so state dicts map 1:1,
 /// but computed as unfold + matmul: libtorch 2.10's CPU convolution kernel returned sporadic non-finite outputs
-/// on finite inputs and weights on the build machines (NNPACK reports "unsupported hardware" there), which
+/// on finite inputs and weights in an earlier session (never reproduced since: see bench e, "numerics"), which
 /// surfaced as NaN losses mid-training. y[b, t, o] = sum_{i, j} W[o, i, j] * x[b, t + j - (k-1)/2, i].
 /// </summary>
 public sealed class TemporalConv : Module<Tensor, Tensor>
