@@ -11,14 +11,30 @@ public static class ReferenceResults
     public const string Folder = "results";
     public const string Reproduce = "reproduce", ReproduceSmoke = "reproduce-smoke", Study = "study";
 
-    /// <summary>The repository root: the nearest folder holding CorrKD.Kit.csproj above the current directory, else
-    /// above this assembly (bin/CONFIG/net10.0/).</summary>
-    public static string RepoRoot()
+    /// <summary>Environment variable naming the repository root explicitly.</summary>
+    public const string RootVariable = "CORRKD_ROOT";
+    /// <summary>The file that marks the repository root.</summary>
+    public const string RootMarker = "CorrKD.Kit.csproj";
+
+    /// <summary>
+    /// The repository root: $CORRKD_ROOT if set, else the nearest folder holding CorrKD.Kit.csproj at or above
+    /// <paramref name="start"/> (default: the current directory, then this assembly's folder, bin/CONFIG/net10.0/).
+    /// The one finder for the CLI, the notebooks and the tests.
+    /// </summary>
+    public static string RepoRoot(string? start = null)
     {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "CorrKD.Kit.csproj"))) return d.FullName;
-        throw new DirectoryNotFoundException("the CorrKD.Kit repository (CorrKD.Kit.csproj) was not found above the current folder; give --reference DIR");
+        var env = Environment.GetEnvironmentVariable(RootVariable);
+        if (!string.IsNullOrEmpty(env))
+        {
+            if (!File.Exists(Path.Combine(env, RootMarker))) throw new ArgumentException($"{RootVariable}={env}: no {RootMarker} there");
+            return Path.GetFullPath(env);
+        }
+        var starts = start != null ? new[] { Path.GetFullPath(start) } : new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory };
+        foreach (var from in starts)
+            for (var d = new DirectoryInfo(from); d != null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, RootMarker))) return d.FullName;
+        throw new DirectoryNotFoundException(
+            $"no {RootMarker} found at or above {starts[0]}: run from inside the repository (notebooks: open them from its notebooks/ folder) or set {RootVariable}");
     }
 
     public static string PathOf(string name) => Path.Combine(RepoRoot(), Folder, name);

@@ -144,7 +144,7 @@ public static class TrainingRun
 
         TrainResult result;
         try { result = Trainer.Fit(objective, train, r.Seed, folder.Sub("checkpoint"), identity, progress, $"{variant} s{r.Seed}"); }
-        catch (InvalidOperationException e) when (e.Message.Contains("non-finite") || e.Message.Contains("loss became"))
+        catch (NonFiniteTrainingException e)
         {
             // A non-finite loss or gradient stops the run at once; name the run folder (it resumes from the last good epoch).
             throw new InvalidOperationException($"run {folder.Path}: {e.Message}", e);

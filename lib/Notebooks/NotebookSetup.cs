@@ -10,11 +10,11 @@ namespace CorrKD.Notebooks;
 public static class NotebookSetup
 {
     /// <summary>Environment variable that overrides the repository root (e.g. a notebook copied elsewhere).</summary>
-    public const string RootVariable = "CORRKD_ROOT";
+    public const string RootVariable = Experiments.ReferenceResults.RootVariable;
     /// <summary>"1" selects the notebooks' smoke settings (tests); unset means full settings.</summary>
     public const string SmokeVariable = "CORRKD_SMOKE";
     /// <summary>The file that marks the repository root.</summary>
-    public const string RootMarker = "CorrKD.Kit.csproj";
+    public const string RootMarker = Experiments.ReferenceResults.RootMarker;
 
     private static int _resolverInstalled;
 
@@ -89,26 +89,9 @@ public static class NotebookSetup
         return natives;
     }
 
-    /// <summary>
-    /// The repository root: $CORRKD_ROOT if set, else the nearest folder at or above <paramref name="start"/>
-    /// (default: the current directory, which VS Code, Jupyter and the test runner set to the notebook's folder)
-    /// that holds CorrKD.Kit.csproj.
-    /// </summary>
-    public static string RepoRoot(string? start = null)
-    {
-        var env = Environment.GetEnvironmentVariable(RootVariable);
-        if (!string.IsNullOrEmpty(env))
-        {
-            if (!File.Exists(Path.Combine(env, RootMarker)))
-                throw new ArgumentException($"{RootVariable}={env}: no {RootMarker} there");
-            return Path.GetFullPath(env);
-        }
-        var from = Path.GetFullPath(start ?? Directory.GetCurrentDirectory());
-        for (var dir = new DirectoryInfo(from); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, RootMarker))) return dir.FullName;
-        throw new DirectoryNotFoundException(
-            $"no {RootMarker} found at or above {from}; open the notebook from the repository's notebooks/ folder or set {RootVariable}");
-    }
+    /// <summary>The repository root (see <see cref="Experiments.ReferenceResults.RepoRoot"/>): from
+    /// <paramref name="start"/>, or the current directory, which VS Code, Jupyter and the test runner set to the notebook's folder.</summary>
+    public static string RepoRoot(string? start = null) => Experiments.ReferenceResults.RepoRoot(start);
 
     /// <summary>
     /// Where a notebook writes a run: a fresh temporary folder in smoke mode (tests leave nothing behind), else a new

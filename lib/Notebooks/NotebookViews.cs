@@ -120,12 +120,12 @@ public static class NotebookViews
 public static class ReferenceGrids
 {
     /// <summary>results/reproduce (./kit reproduce), results/reproduce-smoke (--smoke), results/study (./kit study).</summary>
-    public const string Reproduce = "reproduce", ReproduceSmoke = "reproduce-smoke", Study = "study";
+    public const string Reproduce = ReferenceResults.Reproduce, ReproduceSmoke = ReferenceResults.ReproduceSmoke, Study = ReferenceResults.Study;
 
     /// <summary>REPO/results/NAME when it holds a grid (grid.json), else null.</summary>
     public static string? Folder(string name)
     {
-        var dir = NotebookSetup.InRepo("results", name);
+        var dir = NotebookSetup.InRepo(ReferenceResults.Folder, name);
         return File.Exists(Path.Combine(dir, "grid.json")) ? dir : null;
     }
 
@@ -140,7 +140,7 @@ public static class ReferenceGrids
     /// <summary>One line: which folder, how many finished runs, and whether it carries checkpoints/predictions.</summary>
     public static string Describe(string gridDir)
     {
-        var runs = Directory.GetFiles(gridDir, "results.csv", SearchOption.AllDirectories).Count(f => Path.GetFileName(Path.GetDirectoryName(f)) != "report");
+        var runs = ReferenceCheck.Runs(gridDir).Count;
         bool predictions = Directory.EnumerateFiles(gridDir, "predictions.csv", SearchOption.AllDirectories).Any();
         return $"{Shorten(gridDir)}: {runs} finished runs{(predictions ? "" : " (reference results: no checkpoints or predictions)")}";
     }

@@ -27,6 +27,9 @@ public interface ITrainingObjective
     ValidationScores Validate();
 }
 
+/// <summary>A loss or gradient became NaN or infinite: training stopped at once (the last good epoch's checkpoint stays).</summary>
+public sealed class NonFiniteTrainingException(string message) : InvalidOperationException(message);
+
 /// <summary>The outcome of a fit: per-epoch history, the selected epoch and its validation scores.</summary>
 public sealed record TrainResult(IReadOnlyList<IReadOnlyDictionary<string, double>> History, int BestEpoch, double BestScore, bool Resumed)
 {
@@ -163,10 +166,10 @@ public static class Trainer
         }
     }
 
-    private static InvalidOperationException NonFiniteLoss(ITrainingObjective objective, string stage, double loss, int epoch, int batch)
+    private static NonFiniteTrainingException NonFiniteLoss(ITrainingObjective objective, string stage, double loss, int epoch, int batch)
     {
         var bad = NonFinite(objective, p => p);
-        return new InvalidOperationException($"{stage}: loss became {loss} at epoch {epoch}, batch {batch}" +
+        return new NonFiniteTrainingException($"{stage}: loss became {loss} at epoch {epoch}, batch {batch}" +
             (bad.Count > 0 ? $"; non-finite weights in {string.Join(", ", bad)}" : "; weights are finite, so check the batch's inputs for extreme values") +
             "; try a lower learning rate or stronger gradient clipping");
     }
@@ -175,10 +178,10 @@ public static class Trainer
         objective.Modules.SelectMany((m, i) => m.named_parameters().Select(p => (Name: $"{(i == 0 ? "model" : $"aux{i - 1}")}.{p.name}", T: pick(p.parameter))))
             .Where(p => p.T is { } t && !t.isfinite().all().item<bool>()).Select(p => p.Name).Take(8).ToList();
 
-    private static InvalidOperationException NonFiniteGradient(ITrainingObjective objective, string stage, int epoch, int batch)
+    private static NonFiniteTrainingException NonFiniteGradient(ITrainingObjective objective, string stage, int epoch, int batch)
     {
         var bad = NonFinite(objective, p => p.grad);
-        return new InvalidOperationException($"{stage}: non-finite gradient at epoch {epoch}, batch {batch} in {string.Join(", ", bad)}; " +
+        return new NonFiniteTrainingException($"{stage}: non-finite gradient at epoch {epoch}, batch {batch} in {string.Join(", ", bad)}; " +
                                              "the step was skipped and training stopped");
     }
 
