@@ -65,7 +65,7 @@ public static class ExperimentCommands
     public static int Study(CliArgs a)
     {
         bool smoke = a.Flag("smoke");
-        var datasets = a.List("datasets") ?? new[] { smoke ? "synthetic-mosi-tiny" : "synthetic-mosi" };
+        var datasets = a.List("datasets") ?? (smoke ? new[] { "synthetic-mosi-tiny" } : new[] { "synthetic-mosi", "synthetic-iemocap" });
         var spec = Experiments.Study.Spec(datasets, smoke);
         if (a.List("seeds") is { } s) spec = spec with { Seeds = s.Select(x => ParseInt(x, "seeds")).ToArray() };
         if (a.List("data-seeds") is { } ds) spec = spec with { DataSeeds = ds.Select(x => ParseInt(x, "data-seeds")).ToArray() };

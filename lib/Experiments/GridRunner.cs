@@ -39,8 +39,13 @@ public static class GridRunner
         var json = spec.ToJson();
         if (File.Exists(specFile))
         {
-            if (File.ReadAllText(specFile) != json)
-                throw new InvalidOperationException($"{gridDir} holds a different grid (grid.json differs); use a new folder for a new grid");
+            var text = File.ReadAllText(specFile);
+            if (text != json)
+            {
+                if (!spec.Extends(GridSpec.Parse(text, specFile)))
+                    throw new InvalidOperationException($"{gridDir} holds a different grid (grid.json differs); use a new folder for a new grid");
+                IO.AtomicFile.WriteAllText(specFile, json);   // the grid grows: more seeds, more pairs or a new setting
+            }
         }
         else IO.AtomicFile.WriteAllText(specFile, json);
         foreach (var g in spec.Groups())
@@ -50,13 +55,16 @@ public static class GridRunner
         }
     }
 
-    /// <summary>This shard's trainings in the order workers take them: every teacher first (so students can start as
-    /// soon as possible), then the students group by group; a teacher shared by several groups appears once.</summary>
+    /// <summary>This shard's trainings in the order workers take them: pair by pair (<see cref="GridSpec.Pairs"/>), each
+    /// pair's teachers first (so its students can start as soon as possible), then its students group by group; a
+    /// teacher shared by several groups appears once. A grid stopped early (a study over several sittings) therefore
+    /// holds whole pairs, every setting of each, rather than all pairs of the first settings.</summary>
     public static IReadOnlyList<Cell> Queue(GridSpec spec, string gridDir, Shard shard)
     {
         var cells = spec.Groups().Where((g, i) => shard.Takes(i)).SelectMany(g => CellsOf(spec, gridDir, g)).ToList();
-        var teachers = cells.Where(c => c.IsTeacher).DistinctBy(c => c.Dir);
-        return teachers.Concat(cells.Where(c => !c.IsTeacher)).ToList();
+        return cells.GroupBy(c => (c.Group.Seed, c.Group.DataSeed))
+            .SelectMany(pair => pair.Where(c => c.IsTeacher).Concat(pair.Where(c => !c.IsTeacher)))
+            .DistinctBy(c => c.Dir).ToList();
     }
 
     /// <summary>

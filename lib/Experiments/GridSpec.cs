@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using CorrKD.Training;
 
 namespace CorrKD.Experiments;
@@ -12,6 +13,21 @@ namespace CorrKD.Experiments;
 public sealed record GridSetting(string Name, JsonObject Patch, string[]? Variants = null)
 {
     public static readonly GridSetting Default = new("default", new JsonObject());
+
+    /// <summary>Families (mosi, mosei, iemocap) the setting applies to; null = every data set of the grid
+    /// (e.g. a K=3 setting makes sense for the sentiment families only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string[]? Families { get; init; }
+
+    /// <summary>Only the first N (seed, data seed) pairs of the grid, in <see cref="GridSpec.Pairs"/> order; null = all
+    /// (sensitivity settings may keep fewer pairs than the core contrasts).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxPairs { get; init; }
+
+    /// <summary>The setting whose no-kd student is this setting's paired baseline when it trains none itself
+    /// (null = "default"), e.g. a K=3 stronger-teacher setting compares with the K=3 no-kd.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Baseline { get; init; }
 }
 
 /// <summary>
@@ -78,12 +94,49 @@ public sealed record GridSpec
         public string Key => $"{Setting.Name}/{SafeName(Dataset)}@{DataSeed}/s{Seed}";
     }
 
-    /// <summary>Every (setting, data set, data seed, seed). Data seeds only draw new synthetic sets: a data set given
-    /// by path is the same file whatever the data seed, so it takes the first data seed only (no duplicate runs).</summary>
-    public IReadOnlyList<Group> Groups() =>
-        (from s in Settings from d in Datasets
-         from ds in Data.DatasetRegistry.IsSynthetic(d) ? DataSeeds : DataSeeds.Take(1)
-         from seed in Seeds select new Group(s, d, ds, seed)).ToList();
+    /// <summary>The (seed, data seed) pairs in the order grids train them: seed-major, so the first pairs already
+    /// span every data seed and a grid stopped early holds whole pairs over all of them.</summary>
+    public IReadOnlyList<(int Seed, int DataSeed)> Pairs() =>
+        (from seed in Seeds from ds in DataSeeds select (seed, ds)).ToList();
+
+    /// <summary>Every (setting, data set, data seed, seed), pair by pair (<see cref="Pairs"/>), settings in order
+    /// within a pair. Data seeds only draw new synthetic sets: a data set given by path is the same file whatever the
+    /// data seed, so it takes the first data seed only (no duplicate runs). A setting's <see cref="GridSetting.Families"/>
+    /// and <see cref="GridSetting.MaxPairs"/> leave out the groups outside them.</summary>
+    public IReadOnlyList<Group> Groups()
+    {
+        var pairs = Pairs();
+        var groups = new List<(int Pair, int Setting, int Dataset, Group Group)>();
+        for (int si = 0; si < Settings.Length; si++)
+            for (int di = 0; di < Datasets.Length; di++)
+            {
+                var (s, d) = (Settings[si], Datasets[di]);
+                if (s.Families is { } f && !f.Contains(KitConfig.FamilyOf(d))) continue;
+                var own = Enumerable.Range(0, pairs.Count)
+                    .Where(i => Data.DatasetRegistry.IsSynthetic(d) || pairs[i].DataSeed == DataSeeds[0])
+                    .Take(s.MaxPairs ?? int.MaxValue);   // the data set's own first pairs
+                groups.AddRange(own.Select(i => (i, si, di, new Group(s, d, pairs[i].DataSeed, pairs[i].Seed))));
+            }
+        return groups.OrderBy(g => g.Pair).ThenBy(g => g.Setting).ThenBy(g => g.Dataset).Select(g => g.Group).ToList();
+    }
+
+    /// <summary>
+    /// Whether this grid only adds to <paramref name="earlier"/>: the same data sets, variants, epochs and evaluation,
+    /// every earlier setting unchanged and in place (or given more pairs), seeds extended at the end, new settings
+    /// appended, the same data seeds (more data seeds would reorder the pairs that <see cref="GridSetting.MaxPairs"/> counts).
+    /// Then every finished run of the earlier grid is a run of this one, so a folder can grow into it (more pairs
+    /// for a study, a new setting) without retraining anything.
+    /// </summary>
+    public bool Extends(GridSpec earlier)
+    {
+        static bool Prefix<T>(T[] a, T[] b) => a.Length <= b.Length && a.SequenceEqual(b.Take(a.Length));
+        static string J(GridSetting s) => JsonSerializer.Serialize(s with { MaxPairs = null }, Json);
+        bool SameOrMorePairs(GridSetting old, GridSetting now) => (now.MaxPairs ?? int.MaxValue) >= (old.MaxPairs ?? int.MaxValue);
+        return Datasets.SequenceEqual(earlier.Datasets) && Variants.SequenceEqual(earlier.Variants) && Epochs == earlier.Epochs
+               && EvaluateIntra == earlier.EvaluateIntra && Prefix(earlier.Seeds, Seeds) && DataSeeds.SequenceEqual(earlier.DataSeeds)
+               && earlier.Settings.Length <= Settings.Length
+               && earlier.Settings.Zip(Settings).All(p => J(p.First) == J(p.Second) && SameOrMorePairs(p.First, p.Second));
+    }
 
     public static string SafeName(string dataset) =>
         new(Path.GetFileNameWithoutExtension(dataset).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());

@@ -15,16 +15,21 @@ public sealed record ValueDifference(string Run, string File, string What, strin
 }
 
 /// <summary>The outcome of comparing every run of a rerun with a reference folder.</summary>
+/// <see cref="NewColumns"/>: history columns the rerun writes and the reference (made by an older build) lacks; they
+/// cannot be compared and are named in the verdict, but do not make the rerun different.
 public sealed record CheckResult(string RerunDir, string ReferenceDir, int Runs, long Values, IReadOnlyList<string> MissingRuns,
-    IReadOnlyList<string> ExtraRuns, IReadOnlyList<ValueDifference> Differences)
+    IReadOnlyList<string> ExtraRuns, IReadOnlyList<ValueDifference> Differences, IReadOnlyList<string>? NewColumns = null)
 {
     public bool Identical => MissingRuns.Count == 0 && ExtraRuns.Count == 0 && Differences.Count == 0;
 
     /// <summary>One line: identical, or what differs and by how much.</summary>
     public string Verdict()
     {
+        var extra = NewColumns is { Count: > 0 } c
+            ? $"; not in the reference, so not compared: history columns {string.Join(", ", c.Take(4))}{(c.Count > 4 ? $" and {c.Count - 4} more" : "")}"
+            : "";
         if (Identical)
-            return $"identical: {RerunDir} matches {ReferenceDir} bit for bit ({Runs} runs, {Values} values: results, test metrics, training histories)";
+            return $"identical: {RerunDir} matches {ReferenceDir} bit for bit ({Runs} runs, {Values} values: results, test metrics, training histories){extra}";
         var parts = new List<string>();
         if (Differences.Count > 0)
         {
@@ -35,7 +40,7 @@ public sealed record CheckResult(string RerunDir, string ReferenceDir, int Runs,
         }
         if (MissingRuns.Count > 0) parts.Add($"{MissingRuns.Count} reference runs missing from the rerun ({string.Join(", ", MissingRuns.Take(3))}{(MissingRuns.Count > 3 ? ", ..." : "")})");
         if (ExtraRuns.Count > 0) parts.Add($"{ExtraRuns.Count} runs not in the reference ({string.Join(", ", ExtraRuns.Take(3))}{(ExtraRuns.Count > 3 ? ", ..." : "")})");
-        return $"DIFFERENT: {string.Join("; ", parts)}";
+        return $"DIFFERENT: {string.Join("; ", parts)}{extra}";
     }
 }
 
@@ -59,19 +64,27 @@ public static class ReferenceCheck
         var rerun = Runs(rerunDir);
         if (reference.Count == 0) throw new InvalidOperationException($"{referenceDir} holds no finished runs (no results.csv): not a reference");
         var diffs = new List<ValueDifference>();
+        var newColumns = new SortedSet<string>(StringComparer.Ordinal);
         long values = 0;
         foreach (var run in reference.Keys.Intersect(rerun.Keys).Order(StringComparer.Ordinal))
         {
             var (a, b) = (reference[run], rerun[run]);
             values += CompareMaps(run, "results.csv", Results(a), Results(b), diffs);
             values += CompareMaps(run, "metrics.json", Metrics(a), Metrics(b), diffs);
-            values += CompareMaps(run, "history.csv", History(a), History(b), diffs);
+            var (ha, hb) = (History(a), History(b));
+            // A history column the reference never had (written by a newer build) is named, not counted as a difference.
+            var refColumns = ha.Keys.Select(ColumnOf).ToHashSet();
+            foreach (var k in hb.Keys.Where(k => !refColumns.Contains(ColumnOf(k))).ToList()) { newColumns.Add(ColumnOf(k)); hb.Remove(k); }
+            values += CompareMaps(run, "history.csv", ha, hb, diffs);
             values += CompareMaps(run, "run.json", RunInfo(a), RunInfo(b), diffs);
         }
         return new CheckResult(rerunDir, referenceDir, reference.Count, values,
             reference.Keys.Except(rerun.Keys).Order(StringComparer.Ordinal).ToList(),
-            rerun.Keys.Except(reference.Keys).Order(StringComparer.Ordinal).ToList(), diffs);
+            rerun.Keys.Except(reference.Keys).Order(StringComparer.Ordinal).ToList(), diffs, newColumns.ToList());
     }
+
+    /// <summary>The column of a history key "epoch N COLUMN".</summary>
+    private static string ColumnOf(string historyKey) => historyKey[(historyKey.IndexOf(' ', 6) + 1)..];
 
     /// <summary>Finished runs under a folder, keyed by their path relative to it (a report's merged copy excluded).</summary>
     public static Dictionary<string, string> Runs(string dir)

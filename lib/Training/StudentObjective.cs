@@ -18,7 +18,8 @@ namespace CorrKD.Training;
 /// modalities zeroed per set; the same masks for every variant and seed.
 /// Validation also reports every loss term (task and distillation, unweighted, as in training) on the validation
 /// split under the random-missing law, with a fixed generator (<see cref="ValidationSeed"/>): the same draws every
-/// epoch, and none taken from the training streams, so it changes no training result. History: valid_task, valid_scd, ...
+/// epoch, and none taken from the training streams, so it changes no training result. History: valid_task, valid_scd, ...,
+/// and each availability set's loss and headline (valid_loss_l ... valid_headline_lav).
 /// </summary>
 public sealed class StudentObjective : ITrainingObjective, IDisposable
 {
@@ -91,6 +92,13 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
         foreach (var t in logits.Values) t.Dispose();
         var metrics = per[0].Metrics.Keys.ToDictionary(k => k, k => per.Average(p => p.Metrics[k]));
         double headline = Scoring.HeadlineOf(metrics, scheme);
+        // Each set's own loss and headline (history: valid_loss_a, valid_headline_av, ...): what the selection rule
+        // averages, so a collapse on one set can be told apart from a general one.
+        for (int i = 0; i < per.Count; i++)
+        {
+            metrics[$"loss_{Availability.All[i].Name}"] = per[i].Loss;
+            metrics[$"headline_{Availability.All[i].Name}"] = Scoring.HeadlineOf(per[i].Metrics, scheme);
+        }
         foreach (var (k, v) in ValidationTerms()) metrics[k] = v;
         return new ValidationScores(per.Average(p => p.Loss), headline, metrics);
     }

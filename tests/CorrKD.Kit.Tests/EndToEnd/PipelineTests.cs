@@ -93,9 +93,39 @@ public class PipelineTests : IDisposable
     {
         var spec = CorrKD.Experiments.Study.Spec(new[] { "synthetic-mosi", "/data/MOSI/aligned_50.pkl" }, smoke: false);
         var groups = spec.Groups();
-        Assert.Equal(9 * 5 * 2, groups.Count(g => g.Dataset == "synthetic-mosi"));
-        Assert.Equal(9 * 5, groups.Count(g => g.Dataset.EndsWith(".pkl")));      // one file, one data seed
+        int pairs = spec.Seeds.Length * spec.DataSeeds.Length, sensitivity = spec.Settings.Count(s => s.MaxPairs != null);
+        Assert.Equal(3, spec.DataSeeds.Length);
+        Assert.Equal(4 * pairs + sensitivity * CorrKD.Experiments.Study.SensitivityPairs, groups.Count(g => g.Dataset == "synthetic-mosi"));
+        // one file, one data seed: its own first pairs, so a sensitivity setting keeps as many pairs as on synthetic data
+        Assert.Equal(4 * spec.Seeds.Length + sensitivity * CorrKD.Experiments.Study.SensitivityPairs, groups.Count(g => g.Dataset.EndsWith(".pkl")));
         Assert.All(groups.Where(g => g.Dataset.EndsWith(".pkl")), g => Assert.Equal(0, g.DataSeed));
+        // pair by pair: the first groups span every data seed of seed 0 before any group of seed 1
+        var firstSeed1 = groups.ToList().FindIndex(g => g.Seed == 1);
+        Assert.Equal(new[] { 0, 1, 2 }, groups.Take(firstSeed1).Where(g => g.Dataset == "synthetic-mosi").Select(g => g.DataSeed).Distinct().Order());
+        Assert.All(groups.Skip(firstSeed1), g => Assert.True(g.Seed >= 1));
+    }
+
+    [Fact]
+    public void TheStudyComparesIemocapOnTheDefaultSettingOnly()
+    {
+        var spec = CorrKD.Experiments.Study.Spec(new[] { "synthetic-mosi", "synthetic-iemocap" }, smoke: false);
+        Assert.Equal(new[] { "default" }, spec.Groups().Where(g => g.Dataset == "synthetic-iemocap").Select(g => g.Setting.Name).Distinct());
+        Assert.Equal("k3", spec.Settings.Single(s => s.Name == "k3-teacher-strong").Baseline);
+    }
+
+    [Fact]
+    public void AGridFolderGrowsIntoAGridThatExtendsIt()
+    {
+        var dir = Path.Combine(root, "g3");
+        var spec = new GridSpec { Datasets = new[] { "synthetic-mosi-tiny" }, Seeds = new[] { 0 }, Variants = new[] { "no-kd" }, Epochs = 1, EvaluateIntra = false };
+        GridRunner.Run(spec, dir, GridRunner.Shard.All, threads: 1, device: "cpu");
+        var grown = spec with { Seeds = new[] { 0, 1 } };
+        Assert.True(grown.Extends(spec) && !spec.Extends(grown));
+        var statuses = GridRunner.Run(grown, dir, GridRunner.Shard.All, 1, "cpu");
+        Assert.Equal(2, statuses.Count(s => s.Skipped));          // seed 0's teacher and student were kept
+        Assert.Equal(2, statuses.Count(s => !s.Skipped));         // seed 1's were trained
+        Assert.Equal(grown.ToJson(), File.ReadAllText(Path.Combine(dir, "grid.json")));
+        Assert.False((spec with { Variants = new[] { "kd" } }).Extends(spec));
     }
 
     [Fact]
