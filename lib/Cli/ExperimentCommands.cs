@@ -89,7 +89,7 @@ public static class ExperimentCommands
         }
         var report = Path.Combine(dir, "report");
         Console.WriteLine(Experiments.Study.WriteReport(GridRunner.CollectResults(new[] { dir }), report, png: !smoke,
-            header: Experiments.Study.StatusText(spec, dir)));
+            header: Experiments.Study.StatusText(spec, dir), spec: spec));
         Console.WriteLine($"study under {Path.GetFullPath(dir)}; report in {Path.GetFullPath(report)}");
         return 0;
     }

@@ -4,11 +4,21 @@ using CorrKD.Reporting;
 namespace CorrKD.Experiments;
 
 /// <summary>
-/// One row of the study: a setting's paired difference against its no-kd baseline. <see cref="Teacher"/> marks a
-/// teacher compared on complete input (the teacher gap); every other row is a student.
+/// One row of the study: a paired difference A − B over (data seed, seed) pairs, in points, on one data set
+/// (<see cref="Setting"/> holds the data set's name) and condition (avg = inter-modality Avg, lav = complete input).
+/// <see cref="Question"/> says which of the study's questions the row answers (<see cref="Study.Questions"/>);
+/// <see cref="Teacher"/> marks a teacher compared on complete input (the teacher gap).
+/// <see cref="Detectable"/>: the smallest true difference (points) the row's pairs detect with power 0.8 at alpha
+/// 0.05, given their spread — what "no difference shown" can rule out.
 /// </summary>
 public sealed record StudyEffect(string Setting, string Comparison, string Condition, int N, double MeanDiff, double CiLow, double CiHigh,
-    double P, double PHolm, double SdDiff, int SeedsFor1Point, bool Teacher);
+    double P, double PHolm, double SdDiff, int SeedsFor1Point, bool Teacher)
+{
+    public string Question { get; init; } = Study.VersusNoKd;
+    public double Detectable { get; init; } = double.NaN;
+    /// <summary>Half the 95% interval's width (points): the issue's target is at most 1.</summary>
+    public double HalfWidth => (CiHigh - CiLow) / 2;
+}
 
 /// <summary>
 /// "Where does CorrKD's gain come from?" — a question the paper never asks: against the same backbone trained
@@ -71,48 +81,124 @@ public static class Study
     private static GridSetting Sensitivity(string name, string patch, params string[] variants) =>
         Setting(name, patch, variants) with { Families = Sentiment, MaxPairs = SensitivityPairs };
 
+    public const string VersusNoKd = "vs no-kd", CorrkdVersusKd = "corrkd vs kd", Terms = "each term", SettingChange = "setting change",
+        ClassCount = "K=2 vs K=3";
+    /// <summary>The study's questions, in the order the answer and the effects table give them.</summary>
+    public static readonly string[] Questions = { VersusNoKd, CorrkdVersusKd, Terms, SettingChange, ClassCount };
+
+    /// <summary>The headline metric of a data set's rows: mean per-emotion F1 for IEMOCAP, weighted F1 (non0) otherwise.</summary>
+    public static string MetricOf(IEnumerable<ResultRow> rows) => rows.Any(r => r.Emotion.Length > 0) ? "f1_avg" : "f1_non0";
+
+    /// <summary>"k3:corrkd" -> ("k3", "corrkd"); "corrkd" -> ("default", "corrkd").</summary>
+    private static (string Setting, string Variant) Split(string v) =>
+        v.IndexOf(':') is int i and >= 0 ? (v[..i], v[(i + 1)..]) : ("default", v);
+    private static string Join(string setting, string variant) => setting == "default" ? variant : $"{setting}:{variant}";
+
     /// <summary>
-    /// Paired differences against no-kd on the headline metric, inter-modality Avg (six incomplete sets) and
-    /// complete input; teachers are compared on complete input (the teacher gap). Pooled over data seeds.
+    /// Every comparison of the study on each data set, Holm-adjusted over the whole family (all data sets and questions):
+    /// <list type="bullet">
+    /// <item>vs no-kd: each student (Avg and complete input) and teacher (complete input) minus the no-kd student of its
+    /// setting, or of <see cref="GridSetting.Baseline"/> (default: "default") when the setting trains none;</item>
+    /// <item>corrkd vs kd (Avg, complete) and each term: corrkd minus wo-scd, wo-cpd and rcd-kl (Avg), per setting;</item>
+    /// <item>setting change: a setting without its own no-kd (a stronger teacher, an OPEN choice) against its baseline
+    /// setting, variant by variant (Avg; teachers on complete input);</item>
+    /// <item>K=2 vs K=3: a setting with its own no-kd (K=3) against the default, on the gain over no-kd
+    /// ((k3:v − k3:no-kd) − (v − no-kd), Avg) for kd and corrkd.</item>
+    /// </list>
+    /// Rows pool data seeds into pairs (<see cref="Pooled"/>); <paramref name="metric"/> null takes each data set's
+    /// <see cref="MetricOf"/>. <paramref name="spec"/> supplies the baselines; without it, "default".
     /// </summary>
-    public static (IReadOnlyList<StudyEffect> Effects, IReadOnlyList<PairedComparison> Comparisons) Analyse(IReadOnlyList<ResultRow> results, string metric)
+    public static (IReadOnlyList<StudyEffect> Effects, IReadOnlyList<PairedComparison> Comparisons) Analyse(IReadOnlyList<ResultRow> results,
+        string? metric = null, GridSpec? spec = null)
     {
-        var rows = Pooled(results);
-        var variants = rows.Select(r => r.Variant).Distinct().Order(StringComparer.Ordinal).ToList();
-        var comparisons = new List<PairedComparison>();
-        foreach (var v in variants.Where(v => !v.EndsWith("no-kd", StringComparison.Ordinal)))
+        var raw = new List<(string Question, PairedComparison C)>();
+        foreach (var data in Pooled(results).Where(r => r.Protocol == Protocols.Inter && r.Emotion == "").GroupBy(r => r.Dataset).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var setting = v.Contains(':') ? v[..v.IndexOf(':')] : "";
-            var baseline = variants.Contains($"{setting}:no-kd") ? $"{setting}:no-kd" : "no-kd";
-            if (!variants.Contains(baseline)) continue;
-            bool teacher = IsTeacher(v);
-            comparisons.AddRange(PairedStatistics.Compare(rows, v, baseline, metric, protocol: Protocols.Inter)
-                .Where(c => c.Emotion == "" && (teacher ? c.Condition == "lav" : c.Condition is "avg" or "lav")));
+            var m = metric ?? MetricOf(results.Where(r => r.Dataset.Split('@')[0] == data.Key));
+            var rows = data.Where(r => r.Metric == m).ToList();
+            var variants = rows.Select(r => r.Variant).Distinct().ToHashSet();
+            var settings = variants.Select(v => Split(v).Setting).Distinct()
+                .OrderBy(x => spec?.Settings.ToList().FindIndex(s => s.Name == x) is int i and >= 0 ? i : int.MaxValue).ThenBy(x => x, StringComparer.Ordinal).ToList();
+            string BaselineOf(string setting) => variants.Contains(Join(setting, "no-kd")) ? setting
+                : spec?.Settings.FirstOrDefault(s => s.Name == setting)?.Baseline ?? "default";
+            void Add(string question, string a, string b, params string[] conditions)
+            {
+                if (!variants.Contains(a) || !variants.Contains(b)) return;
+                raw.AddRange(PairedStatistics.Compare(rows, a, b, m).Where(c => conditions.Contains(c.Condition)).Select(c => (question, c)));
+            }
+            string[] students = variants.Select(v => Split(v).Variant).Where(v => v != "teacher" && v != "no-kd").Distinct().ToArray();
+            var ordered = new[] { "kd", "corrkd", "wo-scd", "wo-cpd", "rcd-kl" }.Where(students.Contains).Concat(students.Order(StringComparer.Ordinal)).Distinct().ToList();
+            foreach (var st in settings)
+            {
+                var b = BaselineOf(st);
+                Add(VersusNoKd, Join(st, "teacher"), Join(b, "no-kd"), "lav");
+                foreach (var v in ordered) Add(VersusNoKd, Join(st, v), Join(b, "no-kd"), "avg", "lav");
+            }
+            foreach (var st in settings) Add(CorrkdVersusKd, Join(st, "corrkd"), Join(st, "kd"), "avg", "lav");
+            foreach (var st in settings)
+                foreach (var w in new[] { "wo-scd", "wo-cpd", "rcd-kl" }) Add(Terms, Join(st, "corrkd"), Join(st, w), "avg");
+            foreach (var st in settings.Where(x => BaselineOf(x) != x))
+            {
+                Add(SettingChange, Join(st, "teacher"), Join(BaselineOf(st), "teacher"), "lav");
+                foreach (var v in ordered) Add(SettingChange, Join(st, v), Join(BaselineOf(st), v), "avg");
+            }
+            foreach (var st in settings.Where(x => x != "default" && BaselineOf(x) == x && variants.Contains("no-kd")))
+                foreach (var v in new[] { "kd", "corrkd" })
+                    if (GainDifference(rows, data.Key, m, st, v) is { } c) raw.Add((ClassCount, c));
         }
-        var holm = PairedStatistics.Holm(comparisons.Select(c => c.Result.PValue).ToArray());
-        comparisons = comparisons.Select((c, i) => c with { PHolm = holm[i] }).ToList();
-        var effects = comparisons.Select(c => new StudyEffect(c.Dataset, $"{c.VariantA} − {c.VariantB}", c.Condition, c.Result.N,
-            100 * c.Result.MeanDiff, 100 * c.Result.CiLow, 100 * c.Result.CiHigh, c.Result.PValue, c.PHolm, 100 * c.Result.SdDiff,
-            c.Result.SdDiff > 0 ? PairedStatistics.SeedsNeeded(0.01, c.Result.SdDiff) : 2, IsTeacher(c.VariantA))).ToList();
+        var holm = PairedStatistics.Holm(raw.Select(x => x.C.Result.PValue).ToArray());
+        var comparisons = raw.Select((x, i) => x.C with { PHolm = holm[i] }).ToList();
+        var effects = raw.Select((x, i) =>
+        {
+            var (c, r) = (comparisons[i], comparisons[i].Result);
+            double scale = Tables.IsProportion(c.Metric) ? 100 : 1;
+            return new StudyEffect(c.Dataset, $"{c.VariantA} − {c.VariantB}", c.Condition, r.N, scale * r.MeanDiff, scale * r.CiLow, scale * r.CiHigh,
+                r.PValue, c.PHolm, scale * r.SdDiff, r.SdDiff > 0 ? PairedStatistics.SeedsNeeded(1 / scale, r.SdDiff) : 2,
+                IsTeacher(c.VariantA) || IsTeacher(c.VariantB))
+            {
+                Question = x.Question,
+                Detectable = r.SdDiff > 0 ? scale * PairedStatistics.DetectableEffect(r.N, r.SdDiff) : 0,
+            };
+        }).ToList();
         return (effects, comparisons);
+    }
+
+    /// <summary>(setting:v − setting:no-kd) − (v − no-kd) on Avg over the pairs all four ran: does the gain over no-kd
+    /// change with the setting (K=3 against K=2)? Null when fewer than 2 pairs have all four.</summary>
+    private static PairedComparison? GainDifference(IReadOnlyList<ResultRow> rows, string dataset, string metric, string setting, string v)
+    {
+        Dictionary<int, double> Avg(string variant) => rows.Where(r => r.Variant == variant && r.Condition == Protocols.Average).ToDictionary(r => r.Seed, r => r.Value);
+        var (a, a0, b, b0) = (Avg(Join(setting, v)), Avg(Join(setting, "no-kd")), Avg(v), Avg("no-kd"));
+        var seeds = a.Keys.Intersect(a0.Keys).Intersect(b.Keys).Intersect(b0.Keys).Order().ToArray();
+        if (seeds.Length < 2) return null;
+        var r = PairedStatistics.Test(seeds.Select(s => a[s] - a0[s]).ToArray(), seeds.Select(s => b[s] - b0[s]).ToArray());
+        return new PairedComparison(dataset, Protocols.Inter, Protocols.Average, "", metric, $"({Join(setting, v)} − {Join(setting, "no-kd")})",
+            $"({v} − no-kd)", seeds, r, double.NaN);
     }
 
     /// <summary>A variant name ("teacher", "k3:teacher") that is a teacher; a setting named "teacher-strong" does not make its students teachers.</summary>
     public static bool IsTeacher(string variant) => variant == "teacher" || variant.EndsWith(":teacher", StringComparison.Ordinal);
 
     /// <summary>
-    /// The power note: from the median sd of the students' per-seed differences on Avg, how many paired seeds a
-    /// 1-point effect needs (two-sided paired t, alpha 0.05, power 0.8), beside the seeds the study has.
+    /// The power note, per data set and baseline: from the median sd of the students' per-pair differences against
+    /// no-kd on Avg, the 95% interval's half-width and the smallest effect detectable (power 0.8) at the pairs the study
+    /// has, and the pairs an interval of at most ±1 point needs.
     /// </summary>
     public static string PowerNote(IReadOnlyList<StudyEffect> effects)
     {
-        var avg = effects.Where(e => !e.Teacher && e.Condition == Protocols.Average).ToList();
-        var sds = avg.Where(e => e.SdDiff > 0).Select(e => e.SdDiff).Order().ToList();
-        int n = avg.Select(e => e.N).DefaultIfEmpty(0).Max();
-        return sds.Count == 0
-            ? "Power: the per-seed differences on Avg have no spread (or there are none), so no power estimate is possible."
-            : $"Power: the per-seed paired differences on Avg have a median sd of {sds[sds.Count / 2]:F2} points; detecting a 1-point effect " +
-              $"at alpha 0.05 with power 0.8 needs about {PairedStatistics.SeedsNeeded(0.01, sds[sds.Count / 2] / 100)} paired seeds (this study has {n}).";
+        var avg = effects.Where(e => e.Question == VersusNoKd && !e.Teacher && e.Condition == Protocols.Average && e.SdDiff > 0).ToList();
+        if (avg.Count == 0) return "Power: the per-pair differences on Avg have no spread (or there are none), so no power estimate is possible.";
+        var lines = avg.GroupBy(e => (e.Setting, Baseline: e.Comparison[(e.Comparison.IndexOf(" − ", StringComparison.Ordinal) + 3)..]))
+            .Select(g =>
+            {
+                var sds = g.Select(e => e.SdDiff).Order().ToList();
+                double sd = sds[sds.Count / 2];
+                int n = g.Max(e => e.N);
+                return $"{g.Key.Setting}, against {g.Key.Baseline}: median sd of the per-pair differences on Avg {sd:F2} points over {n} pairs, " +
+                       $"so a 95% interval of ±{PairedStatistics.HalfWidth(n, sd):F2} and a smallest detectable effect of {PairedStatistics.DetectableEffect(n, sd):F2} " +
+                       $"points (power 0.8); an interval of at most ±1 point needs {PairedStatistics.PairsForHalfWidth(sd, 1.0)} pairs.";
+            });
+        return "Power: " + string.Join(" ", lines);
     }
 
     /// <summary>
@@ -131,12 +217,65 @@ public static class Study
     /// Each variant's own inter-modality scores per data set, mean ± sd over the (data seed, seed) pairs: beside
     /// the paired effects, the sd shows how stable each variant is across seeds.
     /// </summary>
-    public static IReadOnlyList<Table> ScoreTables(IReadOnlyList<ResultRow> results, string metric)
+    public static IReadOnlyList<Table> ScoreTables(IReadOnlyList<ResultRow> results, string? metric = null)
     {
-        var agg = Aggregation.Summarize(Pooled(results).Where(r => r.Protocol == Protocols.Inter));
-        var order = new TableOptions { Variants = Report.VariantOrder(agg.Select(a => a.Variant)) };
-        return agg.Select(a => a.Dataset).Distinct().Order(StringComparer.Ordinal)
-            .Select(d => Tables.InterModality(agg, d, metric, options: order) with { Name = $"study_scores_{d}" }).ToList();
+        var pooled = Pooled(results).Where(r => r.Protocol == Protocols.Inter).ToList();
+        return pooled.Select(r => r.Dataset).Distinct().Order(StringComparer.Ordinal).Select(d =>
+        {
+            var m = metric ?? MetricOf(results.Where(r => r.Dataset.Split('@')[0] == d));
+            var agg = Aggregation.Summarize(pooled.Where(r => r.Dataset == d));
+            var order = new TableOptions { Variants = Report.VariantOrder(agg.Select(a => a.Variant)) };
+            return Tables.InterModality(agg, d, m, options: order) with { Name = $"study_scores_{d}" };
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The effects as a table, one block per question (<see cref="Questions"/>): data set, comparison, condition, pairs,
+    /// mean difference, 95% interval (low, high, half-width), smallest detectable effect, raw and Holm p. Numbers
+    /// in points with two decimals, so the CSV is tidy.
+    /// </summary>
+    public static Table EffectsTable(IReadOnlyList<StudyEffect> effects) => new("study_effects",
+        "Paired differences over (data seed, seed) pairs, points (inter-modality Avg and complete input)",
+        ["Data set", "Comparison", "Condition", "n", "Mean diff", "CI low", "CI high", "± (95%)", "Detectable (80%)", "p (t)", "p (Holm)"],
+        Questions.Select(q => new TableBlock(q, effects.Where(e => e.Question == q).Select(e => (IReadOnlyList<string>)
+        [
+            e.Setting, e.Comparison, e.Condition == Protocols.Average ? "Avg" : e.Condition, e.N.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            NumberText.Signed(e.MeanDiff), NumberText.Plain(e.CiLow), NumberText.Plain(e.CiHigh), NumberText.Plain(e.HalfWidth),
+            NumberText.Plain(e.Detectable), e.P.ToString("F3", System.Globalization.CultureInfo.InvariantCulture), e.PHolm.ToString("F3", System.Globalization.CultureInfo.InvariantCulture),
+        ]).ToList())).Where(b => b.Rows.Count > 0).ToList(),
+        ["Two-sided paired t-test on per-pair differences (data seeds pooled); Holm-Bonferroni over every row. " +
+         "Detectable: the smallest true difference these pairs detect with power 0.8 at alpha 0.05, given their spread."]);
+
+    /// <summary>
+    /// The answer in plain words: one sentence per question, each comparison with its mean and 95% interval on Avg,
+    /// and what the interval says ("yes" when it lies above 0, "no" below, else "not shown" with the smallest effect
+    /// the pairs could detect). Computed from the effects, so it says whatever the results say.
+    /// </summary>
+    public static IReadOnlyList<string> Answer(IReadOnlyList<StudyEffect> effects)
+    {
+        var avg = effects.Where(e => e.Condition == Protocols.Average && !e.Teacher).ToList();
+        static string Verdict(StudyEffect e) => e.CiLow > 0 ? "higher" : e.CiHigh < 0 ? "lower" : $"not shown, would detect {NumberText.Plain(e.Detectable)}";
+        static string One(StudyEffect e, string label) =>
+            $"{label} {NumberText.Signed(e.MeanDiff)} [{NumberText.Plain(e.CiLow)}, {NumberText.Plain(e.CiHigh)}] ({e.N} pairs, {Verdict(e)})";
+        static string Where(StudyEffect e, string a) => $"{e.Setting}{(Split(a).Setting is var st && st != "default" ? " " + st : "")}";
+        string Sentence(string question, IEnumerable<StudyEffect> rows, Func<StudyEffect, string> label)
+        {
+            var list = rows.ToList();
+            return list.Count == 0 ? $"**{question}** Not yet measured: no finished pairs for this comparison."
+                : $"**{question}** {string.Join("; ", list.Select(e => One(e, label(e))))}.";
+        }
+        string A(StudyEffect e) => e.Comparison[..e.Comparison.IndexOf(" − ", StringComparison.Ordinal)];
+        return new[]
+        {
+            Sentence("Does corrkd beat no-kd?", avg.Where(e => e.Question == VersusNoKd && Split(A(e)).Variant == "corrkd"), e => Where(e, A(e))),
+            Sentence("Does corrkd beat kd?", avg.Where(e => e.Question == CorrkdVersusKd), e => Where(e, A(e))),
+            Sentence("Does each term matter (corrkd minus the variant without it)?", avg.Where(e => e.Question == Terms && !e.Comparison.Contains('(')),
+                e => $"{Where(e, A(e))} {e.Comparison[(e.Comparison.IndexOf(" − ", StringComparison.Ordinal) + 3)..].Replace("k3:", "")}"),
+            Sentence("Does a stronger teacher change it (corrkd with the stronger teacher minus corrkd)?",
+                avg.Where(e => e.Question == SettingChange && A(e).Contains("teacher-strong", StringComparison.Ordinal) && Split(A(e)).Variant == "corrkd"), e => Where(e, A(e))),
+            Sentence("Does the gain over no-kd differ between K=3 and K=2 (K=3 gain minus K=2 gain)?", avg.Where(e => e.Question == ClassCount),
+                e => $"{e.Setting} {Split(A(e).Trim('(')).Variant}"),
+        };
     }
 
     /// <summary>
@@ -154,21 +293,21 @@ public static class Study
                $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs.";
     }
 
-    /// <summary>Writes the effect table (Markdown/CSV/LaTeX), the forest plot and a plain-words power note,
-    /// headed by <paramref name="header"/> (e.g. <see cref="StatusText"/>).</summary>
-    public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png, string header = "")
+    /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), the forest plot, each
+    /// variant's scores, the power note and the answer (report/study.md), headed by <paramref name="header"/>
+    /// (e.g. <see cref="StatusText"/>).</summary>
+    public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png, string header = "", GridSpec? spec = null)
     {
-        var metric = results.Any(r => r.Emotion.Length > 0) ? "f1_avg" : "f1_non0";
-        var (effects, comparisons) = Analyse(results, metric);
+        var (effects, comparisons) = Analyse(results, spec: spec);
         if (comparisons.Count == 0) throw new InvalidOperationException("study: no paired comparisons (needs no-kd and at least 2 common seeds)");
-        var table = Tables.Paired(comparisons, name: "study_effects");
+        var table = EffectsTable(effects);
         table.Write(Path.Combine(outDir, "tables"));
         Charts.SaveWithPng(Charts.Forest(comparisons), Path.Combine(outDir, "charts", "study_effects.html"), png);
         var note = PowerNote(effects);
-        var scores = ScoreTables(results, metric);
+        var scores = ScoreTables(results);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
-        var md = (header.Length > 0 ? header + "\n\n" : "") + table.ToMarkdown() + "\n" + note + "\n" +
-                 string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
+        var md = (header.Length > 0 ? header + "\n\n" : "") + string.Concat(Answer(effects).Select(a => "- " + a + "\n")) + "\n" +
+                 table.ToMarkdown() + "\n" + note + "\n" + string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
         IO.AtomicFile.WriteAllText(Path.Combine(outDir, "study.md"), md);
         return md;
     }

@@ -116,6 +116,37 @@ public static class PairedStatistics
     }
 
     /// <summary>
+    /// The smallest true mean difference a two-sided paired t-test with n pairs detects with the given power at alpha,
+    /// when the per-pair differences spread with sd (same units as sd): the δ with <see cref="Power"/>(n, δ, sd) = power,
+    /// by bisection. About 3·sd/√n for large n.
+    /// </summary>
+    public static double DetectableEffect(int n, double sd, double alpha = 0.05, double power = 0.8)
+    {
+        if (n < 2) throw new ArgumentOutOfRangeException(nameof(n), n, "need at least 2 pairs");
+        if (!(sd > 0)) throw new ArgumentOutOfRangeException(nameof(sd), sd, "spread of the differences must be > 0");
+        double lo = 0, hi = sd;
+        while (Power(n, hi, sd, alpha) < power) hi *= 2;
+        for (int i = 0; i < 60; i++) { double mid = (lo + hi) / 2; if (Power(n, mid, sd, alpha) < power) lo = mid; else hi = mid; }
+        return hi;
+    }
+
+    /// <summary>Half-width of the paired t 95% interval (or <paramref name="confidence"/>) with n pairs of spread sd: t·sd/√n.</summary>
+    public static double HalfWidth(int n, double sd, double confidence = 0.95)
+    {
+        if (n < 2) throw new ArgumentOutOfRangeException(nameof(n), n, "need at least 2 pairs");
+        return Distributions.StudentTQuantile(1 - (1 - confidence) / 2, n - 1) * sd / Math.Sqrt(n);
+    }
+
+    /// <summary>The smallest n ≥ 2 whose <see cref="HalfWidth"/> at spread sd is at most halfWidth.</summary>
+    public static int PairsForHalfWidth(double sd, double halfWidth, double confidence = 0.95, int maxPairs = 100_000)
+    {
+        if (!(halfWidth > 0)) throw new ArgumentOutOfRangeException(nameof(halfWidth), halfWidth, "must be > 0");
+        for (int n = 2; n <= maxPairs; n++)
+            if (HalfWidth(n, sd, confidence) <= halfWidth) return n;
+        throw new ArgumentException($"more than {maxPairs} pairs needed for a half-width {halfWidth} at sd {sd}");
+    }
+
+    /// <summary>
     /// Compares variantA - variantB on one metric in every setting (dataset, protocol, condition, emotion) where both
     /// ran on at least 2 common seeds (matching on dataset + seed), then Holm-adjusts over all comparisons returned.
     /// Optional filters restrict the family (which changes the Holm adjustment: choose the family before looking).

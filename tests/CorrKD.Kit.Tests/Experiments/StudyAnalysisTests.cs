@@ -62,8 +62,12 @@ public class StudyAnalysisTests
         Assert.Equal(new[] { "teacher − no-kd" }, effects.Where(e => e.Teacher).Select(e => e.Comparison));
         Assert.True(Study.IsTeacher("k3:teacher") && !Study.IsTeacher("teacher-strong:kd"));
         // Both student Avg rows have the same per-pair spread (sd of 2, 4, 1, 5 = 1.83 points).
-        Assert.StartsWith("Power: the per-seed paired differences on Avg have a median sd of 1.83 points", Study.PowerNote(effects));
-        Assert.EndsWith("(this study has 4).", Study.PowerNote(effects));
+        Assert.StartsWith("Power: synthetic-mosi, against no-kd: median sd of the per-pair differences on Avg 1.83 points over 4 pairs", Study.PowerNote(effects));
+        Assert.Contains($"±{PairedStatistics.HalfWidth(4, 1.8257418583505538):F2}", Study.PowerNote(effects));
+        // The setting without its own no-kd is also compared with its baseline setting, variant by variant: +1 in every pair.
+        var change = Assert.Single(effects, e => e.Question == Study.SettingChange);
+        Assert.Equal("teacher-strong:corrkd − corrkd", change.Comparison);
+        Assert.Equal(1.0, change.MeanDiff, 9);
     }
 
     [Fact]
@@ -74,7 +78,8 @@ public class StudyAnalysisTests
         {
             var md = Study.WriteReport(Results(), dir.FullName, png: false, header: "HEADER");
             Assert.StartsWith("HEADER", md);
-            Assert.Contains("| synthetic-mosi inter avg | corrkd − no-kd | +3.00 |", md);
+            Assert.Contains("| synthetic-mosi | corrkd − no-kd | Avg | 4 | +3.00 |", md);
+            Assert.Contains("**Does corrkd beat no-kd?** synthetic-mosi +3.00 [", md);
             // no-kd Avg over the 4 pairs: 70, 71, 72, 73 -> mean 71.50, sample sd 1.29.
             var noKd = md.Split('\n').Single(l => l.StartsWith("| no-kd |"));
             Assert.Contains("| 71.50 ± 1.29 | 80.50 ± 0.58 |", noKd);        // Avg, then complete (80, 80, 81, 81)
@@ -82,5 +87,59 @@ public class StudyAnalysisTests
             Assert.True(File.Exists(Path.Combine(dir.FullName, "tables", "study_effects.tex")));
         }
         finally { dir.Delete(recursive: true); }
+    }
+
+    /// <summary>A K=3 setting with its own no-kd, kd and corrkd, and a stronger K=3 teacher whose students use the K=3 no-kd.</summary>
+    static List<ResultRow> WithK3()
+    {
+        var rows = Results();
+        foreach (var r in Results().Where(r => r.Variant == "corrkd"))
+        {
+            rows.Add(r with { Variant = "kd", Value = r.Value - 0.005 });
+            rows.Add(r with { Variant = "wo-scd", Value = r.Value - 0.01 });
+        }
+        foreach (var r in Results().Where(r => r.Variant != "teacher"))
+        {
+            double extra = r.Variant == "corrkd" ? 0.01 * (1 + r.Seed) : 0;   // the K=3 gain is 1 or 2 points larger
+            rows.Add(r with { Variant = "k3:" + r.Variant, Value = r.Value - 0.1 + extra });
+            if (r.Variant == "corrkd") rows.Add(r with { Variant = "k3-teacher-strong:corrkd", Value = r.Value - 0.1 + extra + 0.002 });
+        }
+        return rows;
+    }
+
+    [Fact]
+    public void EachQuestionGetsItsComparisons_WithTheBaselineTheSpecNames()
+    {
+        var spec = Study.Spec(new[] { "synthetic-mosi" }, smoke: false);
+        var (effects, _) = Study.Analyse(WithK3(), spec: spec);
+        Assert.Equal(3.0, Assert.Single(effects, e => e.Comparison == "k3:corrkd − k3:no-kd" && e.Condition == "avg").MeanDiff - 1.5, 9);
+        // k3-teacher-strong trains no no-kd: the spec says its baseline is k3's, not the K=2 default's.
+        Assert.Single(effects, e => e.Comparison == "k3-teacher-strong:corrkd − k3:no-kd" && e.Condition == "avg");
+        Assert.Equal(0.2, Assert.Single(effects, e => e.Comparison == "k3-teacher-strong:corrkd − k3:corrkd").MeanDiff, 9);
+        Assert.Equal(0.5, Assert.Single(effects, e => e.Question == Study.CorrkdVersusKd && e.Condition == "avg" && e.Setting == "synthetic-mosi" && e.Comparison == "corrkd − kd").MeanDiff, 9);
+        Assert.Equal(1.0, Assert.Single(effects, e => e.Question == Study.Terms && e.Comparison == "corrkd − wo-scd").MeanDiff, 9);
+        var k = Assert.Single(effects, e => e.Question == Study.ClassCount);
+        Assert.Equal("(k3:corrkd − k3:no-kd) − (corrkd − no-kd)", k.Comparison);
+        Assert.Equal(1.5, k.MeanDiff, 9);                     // seeds 0 and 1: +1 and +2 points
+        Assert.Equal(4, k.N);
+        Assert.All(effects, e => Assert.True(e.PHolm >= e.P && double.IsFinite(e.Detectable)));
+        var answer = Study.Answer(effects);
+        Assert.Equal(5, answer.Count);
+        Assert.StartsWith("**Does corrkd beat no-kd?** synthetic-mosi +3.00 [", answer[0]);
+        Assert.Contains("synthetic-mosi k3 +4.50 [", answer[0]);
+        Assert.Contains("synthetic-mosi k3-teacher-strong +0.20 [", answer[3]);
+        Assert.Contains("synthetic-mosi corrkd +1.50 [", answer[4]);
+    }
+
+    [Fact]
+    public void DetectableEffectAndHalfWidthMatchThePowerFunction()
+    {
+        double d = PairedStatistics.DetectableEffect(10, 2.0);
+        Assert.Equal(0.8, PairedStatistics.Power(10, d, 2.0), 6);
+        Assert.InRange(d, 1.95, 2.05);                                        // ≈ (t_{0.975,9} + z_0.8)·sd/√n = 1.96 for n = 10
+        Assert.Equal(2.262157 * 2.0 / Math.Sqrt(10), PairedStatistics.HalfWidth(10, 2.0), 4);   // t_{0.975, 9} = 2.262157
+        int n = PairedStatistics.PairsForHalfWidth(2.0, 1.0);
+        Assert.True(PairedStatistics.HalfWidth(n, 2.0) <= 1.0 && PairedStatistics.HalfWidth(n - 1, 2.0) > 1.0);
+        Assert.Equal(18, n);
     }
 }
