@@ -18,6 +18,14 @@ public static class Scoring
         return a.data<int>().ToArray();
     }
 
+    /// <summary>The share of samples given the most frequent predicted class: 1 when a model answers one class for every
+    /// input (a collapse to the constant predictor), about the largest class's share for a working one.</summary>
+    public static double TopClassShare(Tensor logits)
+    {
+        var pred = PredictedClasses(logits);
+        return pred.Length == 0 ? double.NaN : pred.GroupBy(c => c).Max(g => g.Count()) / (double)pred.Length;
+    }
+
     /// <summary>Metrics of one condition: a flat name -> value map (per-emotion metrics as "happy/f1").</summary>
     public static Dictionary<string, double> Score(Tensor logits, float[] labels, LabelScheme scheme, string[] classNames)
     {

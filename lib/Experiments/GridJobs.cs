@@ -47,7 +47,7 @@ public static class GridJobs
                     $"worker {w.Log} exited with {w.Process.ExitCode}; its last lines:\n  " + string.Join("\n  ", Tail(w.Log, 8)))) +
                     $"\nfix the cause and continue with --resume {gridDir}");
         }
-        console.WriteLine($"grid: {queue.Count(c => c.Done) - before} runs trained, {before} done earlier, {clock.Elapsed:hh\\:mm\\:ss}");
+        console.WriteLine($"grid: {queue.Count(c => c.Done) - before} runs trained, {before} done earlier, {HoursMinutes(clock.Elapsed)}:{clock.Elapsed:ss}");
     }
 
     private sealed record Worker(Process Process, string Log);
@@ -72,6 +72,9 @@ public static class GridJobs
         return new Worker(p, log);
     }
 
+    /// <summary>"h:mm" with the hours unbounded (a study's time left runs past a day, which "hh" would wrap).</summary>
+    public static string HoursMinutes(TimeSpan t) => $"{(int)t.TotalHours}:{t:mm}";
+
     /// <summary>Until every worker exits: one line per finished run, and a progress line with a rough time left.</summary>
     private static void Watch(IReadOnlyList<GridRunner.Cell> queue, List<Worker> workers, int before, Stopwatch clock, TextWriter console)
     {
@@ -84,15 +87,15 @@ public static class GridJobs
             foreach (var c in queue.Where(c => !seen.Contains(c.Dir) && c.Done))
             {
                 seen.Add(c.Dir);
-                console.WriteLine($"[{seen.Count}/{total}] {GridRunner.Label(c)} done, {clock.Elapsed:hh\\:mm\\:ss}");
+                console.WriteLine($"[{seen.Count}/{total}] {GridRunner.Label(c)} done, {HoursMinutes(clock.Elapsed)}:{clock.Elapsed:ss}");
             }
             if (!running) break;
             if (clock.Elapsed - lastLine > TimeSpan.FromMinutes(1))
             {
                 lastLine = clock.Elapsed;
                 int done = seen.Count - before, left = total - seen.Count;
-                var eta = done == 0 ? "" : $", about {TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * left):hh\\:mm} left";
-                console.WriteLine($"grid: {seen.Count}/{total} runs finished, {workers.Count(w => !w.Process.HasExited)} workers busy, {clock.Elapsed:hh\\:mm\\:ss}{eta}");
+                var eta = done == 0 ? "" : $", about {HoursMinutes(TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * left))} (h:mm) left";
+                console.WriteLine($"grid: {seen.Count}/{total} runs finished, {workers.Count(w => !w.Process.HasExited)} workers busy, {HoursMinutes(clock.Elapsed)}:{clock.Elapsed:ss} elapsed{eta}");
             }
             Thread.Sleep(1000);
         }

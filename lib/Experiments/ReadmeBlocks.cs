@@ -1,12 +1,14 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using CorrKD.Reporting;
 
 namespace CorrKD.Experiments;
 
 /// <summary>
 /// The README's generated blocks: text between <c>&lt;!-- begin generated: NAME --&gt;</c> and
 /// <c>&lt;!-- end generated: NAME --&gt;</c> is made from the committed results by `./kit readme` and never edited by
-/// hand; a test fails when a block and the results disagree. Block "reproduce": the tables of results/reproduce.
+/// hand; a test fails when a block and the results disagree. Block "reproduce": the tables of results/reproduce;
+/// block "study": the study's answer, core effects and power note from results/study.
 /// </summary>
 public static class ReadmeBlocks
 {
@@ -19,6 +21,8 @@ public static class ReadmeBlocks
         var blocks = new Dictionary<string, string>();
         var reproduce = Path.Combine(repoRoot, ReferenceResults.Folder, ReferenceResults.Reproduce);
         if (Directory.Exists(reproduce)) blocks["reproduce"] = ReproduceTables(reproduce, repoRoot);
+        var study = Path.Combine(repoRoot, ReferenceResults.Folder, ReferenceResults.Study);
+        if (Directory.Exists(study)) blocks["study"] = StudyAnswer(study, repoRoot);
         return blocks;
     }
 
@@ -54,5 +58,32 @@ public static class ReadmeBlocks
             return sb.ToString();
         }
         finally { try { Directory.Delete(tmp, recursive: true); } catch (IOException) { } }
+    }
+
+    /// <summary>
+    /// The study's status (no wall time: file times are not results), its answer in sentences, the core effects against
+    /// no-kd on Avg (the OPEN-choice settings are in the committed effects CSV) and the power note.
+    /// </summary>
+    private static string StudyAnswer(string gridDir, string repoRoot)
+    {
+        var spec = GridSpec.Read(gridDir);
+        var (effects, _) = Study.Analyse(GridRunner.CollectResults(new[] { gridDir }), spec: spec);
+        var rel = Path.GetRelativePath(repoRoot, gridDir).Replace('\\', '/');
+        var core = spec.Settings.Where(x => x.MaxPairs == null).Select(x => x.Name).ToHashSet();
+        bool IsCore(StudyEffect e) => core.Contains(e.Comparison.Split(" − ")[0] is var a && a.Contains(':') ? a[..a.IndexOf(':')] : "default");
+        var sb = new StringBuilder();
+        sb.AppendLine($"From `{rel}` (`./kit study`; synthetic data, **not the paper's numbers**). {Study.StatusText(spec, gridDir, withWallTime: false)}");
+        sb.AppendLine();
+        foreach (var a in Study.Answer(effects)) sb.AppendLine("- " + a);
+        sb.AppendLine();
+        var table = Study.EffectsTable(effects.Where(e => e.Condition == Protocols.Average && !e.Teacher && IsCore(e)).ToList()) with
+        {
+            Caption = "Core contrasts on inter-modality Avg, points (every row, complete input and the OPEN choices: " +
+                      $"`{rel}/report/tables/study_effects.csv`)",
+        };
+        sb.AppendLine(table.ToMarkdown().TrimEnd());
+        sb.AppendLine();
+        sb.AppendLine(Study.PowerNote(effects));
+        return sb.ToString();
     }
 }

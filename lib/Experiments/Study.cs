@@ -282,14 +282,14 @@ public static class Study
     /// How far a study folder has got: finished trainings per setting, wall time (first start to last finish)
     /// and training time summed over runs. A report on an unfinished study says so in its first line.
     /// </summary>
-    public static string StatusText(GridSpec spec, string gridDir)
+    public static string StatusText(GridSpec spec, string gridDir, bool withWallTime = true)
     {
         var status = GridRunner.Status(spec, gridDir);
         var (wall, training) = GridRunner.Timing(gridDir);
         int done = status.Sum(s => s.Done), total = status.Sum(s => s.Total);
         return $"Finished trainings: {done} of {total}{(done < total ? " (UNFINISHED: effects below use the finished pairs only)" : "")}; " +
                string.Join(", ", status.Select(s => $"{s.Setting} {s.Done}/{s.Total}")) + ". " +
-               $"Wall time {(int)wall.TotalHours}:{wall:mm\\:ss} from the first start to the last finish; " +
+               (withWallTime ? $"Wall time {(int)wall.TotalHours}:{wall:mm\\:ss} from the first start to the last finish; " : "") +
                $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs.";
     }
 

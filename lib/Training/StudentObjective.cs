@@ -19,7 +19,7 @@ namespace CorrKD.Training;
 /// Validation also reports every loss term (task and distillation, unweighted, as in training) on the validation
 /// split under the random-missing law, with a fixed generator (<see cref="ValidationSeed"/>): the same draws every
 /// epoch, and none taken from the training streams, so it changes no training result. History: valid_task, valid_scd, ...,
-/// and each availability set's loss and headline (valid_loss_l ... valid_headline_lav).
+/// and each availability set's loss, headline and top-class share (valid_loss_l ... valid_top_share_lav).
 /// </summary>
 public sealed class StudentObjective : ITrainingObjective, IDisposable
 {
@@ -88,16 +88,19 @@ public sealed class StudentObjective : ITrainingObjective, IDisposable
         using var scope = NewDisposeScope();
         var logits = Predictor.ByAvailability(student, data.Valid, Availability.All, evalBatch, device);
         var per = Availability.All.Select(s => (Metrics: Scoring.Score(logits[s], data.Valid.Labels, scheme, data.ClassNames),
-                                                Loss: Scoring.CrossEntropy(logits[s], data.Valid.Labels, scheme))).ToList();
+                                                Loss: Scoring.CrossEntropy(logits[s], data.Valid.Labels, scheme),
+                                                TopShare: Scoring.TopClassShare(logits[s]))).ToList();
         foreach (var t in logits.Values) t.Dispose();
         var metrics = per[0].Metrics.Keys.ToDictionary(k => k, k => per.Average(p => p.Metrics[k]));
         double headline = Scoring.HeadlineOf(metrics, scheme);
-        // Each set's own loss and headline (history: valid_loss_a, valid_headline_av, ...): what the selection rule
-        // averages, so a collapse on one set can be told apart from a general one.
+        // Each set's own loss, headline and top-class share (history: valid_loss_a, valid_headline_av, valid_top_share_v,
+        // ...): what the selection rule averages, so a collapse on one set (share 1: one answer for every input) can be
+        // told apart from a general one.
         for (int i = 0; i < per.Count; i++)
         {
             metrics[$"loss_{Availability.All[i].Name}"] = per[i].Loss;
             metrics[$"headline_{Availability.All[i].Name}"] = Scoring.HeadlineOf(per[i].Metrics, scheme);
+            metrics[$"top_share_{Availability.All[i].Name}"] = per[i].TopShare;
         }
         foreach (var (k, v) in ValidationTerms()) metrics[k] = v;
         return new ValidationScores(per.Average(p => p.Loss), headline, metrics);
