@@ -65,7 +65,7 @@ public static class ExperimentCommands
     public static int Study(CliArgs a)
     {
         bool smoke = a.Flag("smoke");
-        var datasets = a.List("datasets") ?? (smoke ? new[] { "synthetic-mosi-tiny" } : new[] { "synthetic-mosi", "synthetic-iemocap" });
+        var datasets = a.List("datasets") ?? Experiments.Study.DefaultDatasets(smoke);
         var spec = Experiments.Study.Spec(datasets, smoke);
         if (a.List("seeds") is { } s) spec = spec with { Seeds = s.Select(x => ParseInt(x, "seeds")).ToArray() };
         if (a.List("data-seeds") is { } ds) spec = spec with { DataSeeds = ds.Select(x => ParseInt(x, "data-seeds")).ToArray() };
@@ -89,7 +89,7 @@ public static class ExperimentCommands
         }
         var report = Path.Combine(dir, "report");
         Console.WriteLine(Experiments.Study.WriteReport(GridRunner.CollectResults(new[] { dir }), report, png: !smoke,
-            header: Experiments.Study.StatusText(spec, dir), spec: spec));
+            header: Experiments.Study.StatusText(spec, dir), spec: spec, gridDir: dir));
         Console.WriteLine($"study under {Path.GetFullPath(dir)}; report in {Path.GetFullPath(report)}");
         return 0;
     }

@@ -75,6 +75,9 @@ public static class Study
             },
         };
 
+    /// <summary>The data sets `./kit study` uses without --datasets: synthetic-mosi and synthetic-iemocap (smoke: synthetic-mosi-tiny).</summary>
+    public static string[] DefaultDatasets(bool smoke) => smoke ? new[] { "synthetic-mosi-tiny" } : new[] { "synthetic-mosi", "synthetic-iemocap" };
+
     private static GridSetting Setting(string name, string patch, params string[] variants) =>
         new(name, JsonNode.Parse(patch)!.AsObject(), variants.Length == 0 ? null : variants);
 
@@ -294,9 +297,10 @@ public static class Study
     }
 
     /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), the forest plot, each
-    /// variant's scores, the power note and the answer (report/study.md), headed by <paramref name="header"/>
-    /// (e.g. <see cref="StatusText"/>).</summary>
-    public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png, string header = "", GridSpec? spec = null)
+    /// variant's scores, the power note, the answer and, given the grid folder, the collapse tables (report/study.md),
+    /// headed by <paramref name="header"/> (e.g. <see cref="StatusText"/>).</summary>
+    public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png, string header = "", GridSpec? spec = null,
+        string? gridDir = null)
     {
         var (effects, comparisons) = Analyse(results, spec: spec);
         if (comparisons.Count == 0) throw new InvalidOperationException("study: no paired comparisons (needs no-kd and at least 2 common seeds)");
@@ -308,6 +312,15 @@ public static class Study
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
         var md = (header.Length > 0 ? header + "\n\n" : "") + string.Concat(Answer(effects).Select(a => "- " + a + "\n")) + "\n" +
                  table.ToMarkdown() + "\n" + note + "\n" + string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
+        if (gridDir != null && Collapses.Read(gridDir) is { Count: > 0 } collapses)
+        {
+            // Why students collapse on {a}/{v}: the evidence from every student's per-set validation history.
+            foreach (var t in new[] { Collapses.Summary(collapses), Collapses.Selected(collapses) })
+            {
+                t.Write(Path.Combine(outDir, "tables"));
+                md += "\n" + t.ToMarkdown();
+            }
+        }
         IO.AtomicFile.WriteAllText(Path.Combine(outDir, "study.md"), md);
         return md;
     }

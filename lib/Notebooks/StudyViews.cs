@@ -7,58 +7,80 @@ namespace CorrKD.Notebooks;
 public static class StudyViews
 {
     /// <summary>
-    /// The effects against no-kd as a table whose rows follow <see cref="ResultCharts.Forest"/> top to bottom:
-    /// teacher rows first, then the students, each in the analysis' order.
+    /// The effects as a table whose rows follow <see cref="ResultCharts.Forest"/> top to bottom (teacher rows first,
+    /// then the students, each in the analysis' order): question, data set, comparison, condition, pairs, mean, 95%
+    /// interval and its half-width, the smallest effect the pairs detect, raw and Holm p.
     /// </summary>
     public static HtmlView EffectsTable(IReadOnlyList<StudyEffect> effects) =>
         effects.Where(e => e.Teacher).Concat(effects.Where(e => !e.Teacher))
             .Select(e => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
             {
-                ["comparison"] = e.Comparison, ["condition"] = e.Condition == "avg" ? "Avg" : e.Condition == "lav" ? "{l,a,v}" : e.Condition,
-                ["data"] = e.Setting, ["n"] = e.N, ["mean diff"] = e.MeanDiff, ["95% CI"] = $"[{NumberText.Plain(e.CiLow)}, {NumberText.Plain(e.CiHigh)}]",
-                ["p"] = e.P, ["p (Holm)"] = e.PHolm, ["sd diff"] = e.SdDiff, ["seeds for 1 pt"] = e.SeedsFor1Point,
+                ["question"] = e.Question, ["data"] = e.Setting, ["comparison"] = e.Comparison,
+                ["condition"] = e.Condition == "avg" ? "Avg" : e.Condition == "lav" ? "{l,a,v}" : e.Condition,
+                ["n"] = e.N, ["mean diff"] = e.MeanDiff, ["95% CI"] = $"[{NumberText.Plain(e.CiLow)}, {NumberText.Plain(e.CiHigh)}]",
+                ["±"] = e.HalfWidth, ["detectable"] = e.Detectable, ["p"] = e.P, ["p (Holm)"] = e.PHolm,
             }).AsHtml(decimals: 2);
 
-    /// <summary>
-    /// The answer in sentences, computed from the effects: a student setting "beats" no-kd when its Holm-adjusted p is
-    /// below 0.05 and its interval lies above 0 (and "loses" when the same holds below 0); then the largest mean
-    /// difference, the teacher gap and, when nothing is significant, the power note.
-    /// </summary>
-    public static HtmlView Answer(IReadOnlyList<StudyEffect> effects, string powerNote, bool smoke)
+    /// <summary>The comparisons a reader looks at first: inter-modality Avg (and the teachers on complete input) of the
+    /// settings that keep every pair; the OPEN-choice settings (fewer pairs) and complete input stay in the full table.</summary>
+    public static IReadOnlyList<T> Core<T>(IReadOnlyList<T> rows, GridSpec spec, Func<T, string> comparison, Func<T, string> condition, Func<T, bool> teacher)
     {
-        var avg = effects.Where(e => !e.Teacher && e.Condition == "avg").ToList();
-        var beats = avg.Where(e => e.PHolm < 0.05 && e.CiLow > 0).ToList();
-        var loses = avg.Where(e => e.PHolm < 0.05 && e.CiHigh < 0).ToList();
-        var teacherRows = effects.Where(e => e.Teacher).ToList();
-        int nSeeds = effects.Select(e => e.N).DefaultIfEmpty(0).Max();
-        static string Pts(StudyEffect e) => $"{e.Comparison} {NumberText.Signed(e.MeanDiff)} points [{NumberText.Plain(e.CiLow)}, {NumberText.Plain(e.CiHigh)}]";
-        var answer = new List<string>
+        var core = spec.Settings.Where(s => s.MaxPairs == null).Select(s => s.Name).ToHashSet();
+        bool IsCore(string c)
         {
-            beats.Count == 0
-                ? $"No setting beats no-kd on Avg beyond its 95% interval after Holm correction ({avg.Count} student comparisons on Avg, {nSeeds} paired seeds)."
-                : $"{beats.Count} of {avg.Count} student settings beat no-kd on Avg after Holm correction: " + string.Join("; ", beats.Select(Pts)) + ".",
-        };
-        if (loses.Count > 0) answer.Add("Significantly worse than no-kd on Avg: " + string.Join("; ", loses.Select(Pts)) + ".");
-        if (avg.Count > 0)
-        {
-            var best = avg.OrderByDescending(e => e.MeanDiff).First();
-            answer.Add($"Largest mean difference on Avg: {Pts(best)}, Holm p {best.PHolm:F3}.");
+            var a = c.Split(" − ")[0].Trim('(');
+            return core.Contains(a.Contains(':') ? a[..a.IndexOf(':')] : "default");
         }
-        if (teacherRows.Count > 0)
-            answer.Add("Teacher minus no-kd on complete input: " + string.Join("; ", teacherRows.Select(Pts)) +
-                (teacherRows.All(e => e.MeanDiff <= 0) ? " — the teacher is no better than the student it should teach, so there is little to distil." : "."));
-        if (beats.Count == 0 && avg.Any(e => e.SdDiff > 0))
-            answer.Add($"Read with the power note: {powerNote.Replace("Power: ", "")} A non-significant result with too few seeds is 'not shown', not 'no effect'.");
-        if (smoke) answer.Add("(Smoke run: tiny data, few epochs — these sentences only show that the answer is computed, not what it is.)");
-        return HtmlView.Pre(string.Join("\n", answer));
+        return rows.Where(r => IsCore(comparison(r)) && (condition(r) == "avg" || teacher(r))).ToList();
     }
 
-    /// <summary>The teacher gap of every data set in the results, one line each.</summary>
-    public static HtmlView TeacherGaps(IReadOnlyList<ResultRow> results, string metric)
+    /// <summary>The answer in sentences (<see cref="Study.Answer"/>), one per question, as a list.</summary>
+    public static HtmlView Answer(IReadOnlyList<StudyEffect> effects, bool smoke)
+    {
+        var items = Study.Answer(effects).Select(a => "<li>" + System.Text.RegularExpressions.Regex.Replace(
+            System.Net.WebUtility.HtmlEncode(a), @"\*\*(.+?)\*\*", "<b>$1</b>") + "</li>");
+        var note = smoke ? "<p>(Smoke run: tiny data, few epochs — these sentences only show that the answer is computed, not what it is.)</p>" : "";
+        return new HtmlView($"<ul>{string.Concat(items)}</ul>{note}");
+    }
+
+    /// <summary>The teacher gap of every data set in the results (each on its own headline metric), one line each.</summary>
+    public static HtmlView TeacherGaps(IReadOnlyList<ResultRow> results)
     {
         var pooled = ResultRows.WithInterAverage(results);
         return HtmlView.Pre(string.Join("\n", pooled.Select(r => r.Dataset).Distinct().Order(StringComparer.Ordinal)
-            .Select(d => Report.TeacherGap(pooled.Where(r => r.Dataset == d).ToList(), metric, d))));
+            .Select(d => pooled.Where(r => r.Dataset == d).ToList()).Select(rows => Report.TeacherGap(rows, Study.MetricOf(rows), rows[0].Dataset))));
+    }
+
+    /// <summary>
+    /// The collapse, as students would rather see it: each run's audio- and vision-only validation headline (their mean)
+    /// per epoch, one thin line per run, coloured by student, the selected epoch as a dot; runs of one data set and
+    /// the default setting. A run whose line sits at the bottom for the first epochs answered one class for every
+    /// {a} and {v} input then.
+    /// </summary>
+    public static HtmlView CollapseChart(string gridDir, string dataset, params string[] variants)
+    {
+        var colours = new[] { "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b" };
+        var traces = new List<Plotly.NET.GenericChart>();
+        var rows = Collapses.Read(gridDir).Where(r => r.Dataset == dataset && r.Setting == "default" && variants.Contains(r.Variant)).ToList();
+        foreach (var (v, k) in variants.Select((v, k) => (v, k)))
+        {
+            bool first = true;
+            foreach (var r in rows.Where(r => r.Variant == v))
+            {
+                var h = TrainingCharts.ReadHistory(Path.Combine(gridDir, "runs", "default", $"{r.Dataset}@{r.DataSeed}", $"s{r.Seed}", v));
+                var av = h["valid_headline_a"].Zip(h["valid_headline_v"], (a, b) => 50 * (a + b)).ToArray();
+                traces.Add(Plot.Trace("scatter", ("x", h["epoch"]), ("y", av), ("mode", "lines"), ("name", v), ("legendgroup", v), ("showlegend", first),
+                    ("line", Plot.Obj(("color", colours[k % colours.Length]), ("width", 1.2))), ("opacity", 0.7),
+                    ("hovertemplate", $"{v} d{r.DataSeed} s{r.Seed}<br>epoch %{{x}}: %{{y:.1f}}<extra></extra>")));
+                traces.Add(Plot.Trace("scatter", ("x", new[] { (double)r.BestEpoch }), ("y", new[] { av[r.BestEpoch - 1] }), ("mode", "markers"),
+                    ("legendgroup", v), ("showlegend", false), ("marker", Plot.Obj(("color", colours[k % colours.Length]), ("size", 7))),
+                    ("hovertemplate", $"{v} d{r.DataSeed} s{r.Seed}: selected epoch %{{x}}<extra></extra>")));
+                first = false;
+            }
+        }
+        var layout = Plot.Layout($"{dataset}: mean of the {{a}} and {{v}} validation headline per epoch ({rows.Count} runs; dot = selected epoch)", 950, 450,
+            ("xaxis", Plot.Obj(("title", Plot.Obj(("text", "epoch"))))), ("yaxis", Plot.Obj(("title", Plot.Obj(("text", "headline (%)"))))));
+        return Plotly.NET.GenericChart.addLayout(layout, Plotly.NET.GenericChart.combine(traces)).AsHtml();
     }
 
     /// <summary>Each setting of a study grid as a row: its config change and the students it trains.</summary>
