@@ -69,14 +69,12 @@ public static class ReadmeBlocks
         var spec = GridSpec.Read(gridDir);
         var (effects, _) = Study.Analyse(GridRunner.CollectResults(new[] { gridDir }), spec: spec);
         var rel = Path.GetRelativePath(repoRoot, gridDir).Replace('\\', '/');
-        var core = spec.Settings.Where(x => x.MaxPairs == null).Select(x => x.Name).ToHashSet();
-        bool IsCore(StudyEffect e) => core.Contains(e.Comparison.Split(" − ")[0] is var a && a.Contains(':') ? a[..a.IndexOf(':')] : "default");
         var sb = new StringBuilder();
         sb.AppendLine($"From `{rel}` (`./kit study`; synthetic data, **not the paper's numbers**). {Study.StatusText(spec, gridDir, withWallTime: false)}");
         sb.AppendLine();
-        foreach (var a in Study.Answer(effects)) sb.AppendLine("- " + a);
+        foreach (var a in Study.Answer(effects, spec)) sb.AppendLine("- " + a);
         sb.AppendLine();
-        var table = Study.EffectsTable(effects.Where(e => e.Condition == Protocols.Average && !e.Teacher && IsCore(e)).ToList()) with
+        var table = Study.EffectsTable(effects.Where(e => e.Condition == Protocols.Average && !e.Teacher && Study.IsCore(e.Comparison, spec)).ToList()) with
         {
             Caption = "Core contrasts on inter-modality Avg, points (every row, complete input and the OPEN choices: " +
                       $"`{rel}/report/tables/study_effects.csv`)",

@@ -179,6 +179,13 @@ public static class Study
             $"({v} − no-kd)", seeds, r, double.NaN);
     }
 
+    /// <summary>The setting of a comparison's first variant: "k3:kd − k3:no-kd" and "(k3:kd − k3:no-kd) − (kd − no-kd)" → "k3".</summary>
+    public static string SettingOf(string comparison) => Split(comparison.Split(" − ")[0].Trim('(')).Setting;
+
+    /// <summary>Whether a comparison belongs to a setting that keeps every pair (no <see cref="GridSetting.MaxPairs"/>); all do without a spec.</summary>
+    public static bool IsCore(string comparison, GridSpec? spec) =>
+        spec?.Settings.FirstOrDefault(s => s.Name == SettingOf(comparison)) is not { MaxPairs: not null };
+
     /// <summary>A variant name ("teacher", "k3:teacher") that is a teacher; a setting named "teacher-strong" does not make its students teachers.</summary>
     public static bool IsTeacher(string variant) => variant == "teacher" || variant.EndsWith(":teacher", StringComparison.Ordinal);
 
@@ -252,11 +259,12 @@ public static class Study
     /// <summary>
     /// The answer in plain words: one sentence per question, each comparison with its mean and 95% interval on Avg,
     /// and what the interval says ("yes" when it lies above 0, "no" below, else "not shown" with the smallest effect
-    /// the pairs could detect). Computed from the effects, so it says whatever the results say.
+    /// the pairs could detect). Computed from the effects, so it says whatever the results say. Given the spec, only the
+    /// settings that keep every pair (not the OPEN-choice settings) enter the sentences.
     /// </summary>
-    public static IReadOnlyList<string> Answer(IReadOnlyList<StudyEffect> effects)
+    public static IReadOnlyList<string> Answer(IReadOnlyList<StudyEffect> effects, GridSpec? spec = null)
     {
-        var avg = effects.Where(e => e.Condition == Protocols.Average && !e.Teacher).ToList();
+        var avg = effects.Where(e => e.Condition == Protocols.Average && !e.Teacher && IsCore(e.Comparison, spec)).ToList();
         static string Verdict(StudyEffect e) => e.CiLow > 0 ? "higher" : e.CiHigh < 0 ? "lower" : $"not shown, would detect {NumberText.Plain(e.Detectable)}";
         static string One(StudyEffect e, string label) =>
             $"{label} {NumberText.Signed(e.MeanDiff)} [{NumberText.Plain(e.CiLow)}, {NumberText.Plain(e.CiHigh)}] ({e.N} pairs, {Verdict(e)})";
@@ -310,7 +318,7 @@ public static class Study
         var note = PowerNote(effects);
         var scores = ScoreTables(results);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
-        var md = (header.Length > 0 ? header + "\n\n" : "") + string.Concat(Answer(effects).Select(a => "- " + a + "\n")) + "\n" +
+        var md = (header.Length > 0 ? header + "\n\n" : "") + string.Concat(Answer(effects, spec).Select(a => "- " + a + "\n")) + "\n" +
                  table.ToMarkdown() + "\n" + note + "\n" + string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
         if (gridDir != null && Collapses.Read(gridDir) is { Count: > 0 } collapses)
         {

@@ -23,21 +23,13 @@ public static class StudyViews
 
     /// <summary>The comparisons a reader looks at first: inter-modality Avg (and the teachers on complete input) of the
     /// settings that keep every pair; the OPEN-choice settings (fewer pairs) and complete input stay in the full table.</summary>
-    public static IReadOnlyList<T> Core<T>(IReadOnlyList<T> rows, GridSpec spec, Func<T, string> comparison, Func<T, string> condition, Func<T, bool> teacher)
-    {
-        var core = spec.Settings.Where(s => s.MaxPairs == null).Select(s => s.Name).ToHashSet();
-        bool IsCore(string c)
-        {
-            var a = c.Split(" − ")[0].Trim('(');
-            return core.Contains(a.Contains(':') ? a[..a.IndexOf(':')] : "default");
-        }
-        return rows.Where(r => IsCore(comparison(r)) && (condition(r) == "avg" || teacher(r))).ToList();
-    }
+    public static IReadOnlyList<T> Core<T>(IReadOnlyList<T> rows, GridSpec spec, Func<T, string> comparison, Func<T, string> condition, Func<T, bool> teacher) =>
+        rows.Where(r => Study.IsCore(comparison(r), spec) && (condition(r) == "avg" || teacher(r))).ToList();
 
     /// <summary>The answer in sentences (<see cref="Study.Answer"/>), one per question, as a list.</summary>
-    public static HtmlView Answer(IReadOnlyList<StudyEffect> effects, bool smoke)
+    public static HtmlView Answer(IReadOnlyList<StudyEffect> effects, GridSpec spec, bool smoke)
     {
-        var items = Study.Answer(effects).Select(a => "<li>" + System.Text.RegularExpressions.Regex.Replace(
+        var items = Study.Answer(effects, spec).Select(a => "<li>" + System.Text.RegularExpressions.Regex.Replace(
             System.Net.WebUtility.HtmlEncode(a), @"\*\*(.+?)\*\*", "<b>$1</b>") + "</li>");
         var note = smoke ? "<p>(Smoke run: tiny data, few epochs — these sentences only show that the answer is computed, not what it is.)</p>" : "";
         return new HtmlView($"<ul>{string.Concat(items)}</ul>{note}");
