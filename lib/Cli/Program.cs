@@ -13,7 +13,7 @@ public static class Program
         ("export", "export --run RUN_DIR [--out FILE] [--format safetensors|pt]", TrainCommands.Export),
         ("reproduce", "reproduce [--smoke] [--out DIR | --resume DIR] [--seeds 0,1,2] [--datasets A,B] [--variants ...] [--epochs N] [--jobs N] [--device D] [--shard i/N] [--no-intra] [--standardize]\n  reproduce --check RUN_DIR [--reference DIR]", ExperimentCommands.Reproduce),
         ("grid", "grid --out GRID_DIR [--datasets A,B] [--data-seeds 0,1] [--seeds 0,1,2] [--variants corrkd,no-kd,...] [--epochs N] [--jobs N] [--device D] [--shard i/N] [--report] [--no-intra] [--standardize]", ExperimentCommands.Grid),
-        ("study", "study [--smoke] [--datasets synthetic-mosi|PATH,...] [--seeds 0,..,4] [--data-seeds 0,1] [--epochs N] [--out DIR | --resume DIR [--report-only]] [--shard i/N] [--jobs N] [--device D] [--standardize]", ExperimentCommands.Study),
+        ("study", "study [--smoke] [--datasets synthetic-mosi,synthetic-iemocap|PATH,...] [--seeds 0,..,9] [--data-seeds 0,1,2] [--epochs N] [--out DIR | --resume DIR [--report-only]] [--shard i/N] [--jobs N] [--device D] [--standardize]", ExperimentCommands.Study),
         ("tables", "tables --runs DIR[,DIR...] [--out DIR] [--no-published]", ExperimentCommands.Tables),
         ("distill", "distill --teacher RUN_DIR --variant corrkd|wo-scd|wo-cpd|rcd-kl|no-kd|kd [--seed N] [--epochs N] [--device D] [--threads N] [--config FILE] [--out RUN_DIR] [--resume RUN_DIR] [--no-intra] [--standardize (must match the teacher)]", TrainCommands.Distill),
         ("readme", "readme [--check]   regenerate README.md's result blocks from results/ (--check: exit 1 when stale)", ExperimentCommands.Readme),

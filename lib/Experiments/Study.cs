@@ -204,11 +204,11 @@ public static class Study
                 var sds = g.Select(e => e.SdDiff).Order().ToList();
                 double sd = sds[sds.Count / 2];
                 int n = g.Max(e => e.N);
-                return $"{g.Key.Setting}, against {g.Key.Baseline}: median sd of the per-pair differences on Avg {sd:F2} points over {n} pairs, " +
+                return $"{g.Key.Setting} against {g.Key.Baseline}: median sd of the per-pair differences on Avg {sd:F2} points over {n} pairs, " +
                        $"so a 95% interval of ±{PairedStatistics.HalfWidth(n, sd):F2} and a smallest detectable effect of {PairedStatistics.DetectableEffect(n, sd):F2} " +
                        $"points (power 0.8); an interval of at most ±1 point needs {PairedStatistics.PairsForHalfWidth(sd, 1.0)} pairs.";
             });
-        return "Power: " + string.Join(" ", lines);
+        return "Power, per data set and baseline:\n" + string.Join("\n", lines.Select(l => "- " + l));
     }
 
     /// <summary>

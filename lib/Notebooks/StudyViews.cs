@@ -54,6 +54,8 @@ public static class StudyViews
         var colours = new[] { "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b" };
         var traces = new List<Plotly.NET.GenericChart>();
         var rows = Collapses.Read(gridDir).Where(r => r.Dataset == dataset && r.Setting == "default" && variants.Contains(r.Variant)).ToList();
+        if (rows.Count == 0)
+            return HtmlView.Pre($"No {string.Join(", ", variants)} run of {dataset} in {gridDir} logs per-set validation columns (it was made before they existed).");
         foreach (var (v, k) in variants.Select((v, k) => (v, k)))
         {
             bool first = true;

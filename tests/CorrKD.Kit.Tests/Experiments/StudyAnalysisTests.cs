@@ -62,7 +62,7 @@ public class StudyAnalysisTests
         Assert.Equal(new[] { "teacher − no-kd" }, effects.Where(e => e.Teacher).Select(e => e.Comparison));
         Assert.True(Study.IsTeacher("k3:teacher") && !Study.IsTeacher("teacher-strong:kd"));
         // Both student Avg rows have the same per-pair spread (sd of 2, 4, 1, 5 = 1.83 points).
-        Assert.StartsWith("Power: synthetic-mosi, against no-kd: median sd of the per-pair differences on Avg 1.83 points over 4 pairs", Study.PowerNote(effects));
+        Assert.StartsWith("Power, per data set and baseline:\n- synthetic-mosi against no-kd: median sd of the per-pair differences on Avg 1.83 points over 4 pairs", Study.PowerNote(effects));
         Assert.Contains($"±{PairedStatistics.HalfWidth(4, 1.8257418583505538):F2}", Study.PowerNote(effects));
         // The setting without its own no-kd is also compared with its baseline setting, variant by variant: +1 in every pair.
         var change = Assert.Single(effects, e => e.Question == Study.SettingChange);
