@@ -8,9 +8,14 @@ namespace CorrKD.Experiments;
 /// One student run's collapse record. A set "collapses" at an epoch when the student gives one answer for nearly every
 /// validation input of that set (history column valid_top_share_SET at least <see cref="Collapses.Share"/>): the
 /// constant predictor. Epochs count from 1; 0 = never.
+/// <see cref="MetricEpoch"/>: the epoch the other selection rule ("metric": the highest mean validation headline over
+/// the seven sets, with the same early-stopping patience) picks on the same trajectory, replayed from the history — the
+/// trajectory does not depend on the rule until one of them stops; <see cref="MetricTruncated"/> when the history ends
+/// before that rule would have stopped (it might have picked a later epoch).
 /// </summary>
 public sealed record CollapseRow(string Dataset, int DataSeed, int Seed, string Setting, string Variant, int EpochsRun, int BestEpoch,
-    int FirstCollapsed, int LastCollapsed, int CollapsedEpochs, bool CollapsedAtBest, double ValidAvAtBest, double BestValidAv, int BestValidAvEpoch)
+    int FirstCollapsed, int LastCollapsed, int CollapsedEpochs, bool CollapsedAtBest, double ValidAvAtBest, double BestValidAv, int BestValidAvEpoch,
+    int MetricEpoch, bool CollapsedAtMetricEpoch, bool MetricTruncated)
 {
     /// <summary>Collapsed at some epoch and recovered later: the collapse is transient.</summary>
     public bool Recovered => LastCollapsed > 0 && LastCollapsed < EpochsRun;
@@ -46,12 +51,37 @@ public static class Collapses
             double Av(Dictionary<string, double> h) => AudioVision.Average(s => h[$"valid_headline_{s}"]);
             var collapsed = history.Where(Collapsed).Select(h => (int)h["epoch"]).ToList();
             var bestAv = history.MaxBy(Av)!;
+            int patience = EarlyStopPatience(dir);
+            var (metricEpoch, truncated) = Replay(history.Select(h => h["valid_headline"]).ToList(), patience);
             int at = parts[2].LastIndexOf('@');
             rows.Add(new CollapseRow(parts[2][..at], int.Parse(parts[2][(at + 1)..], CultureInfo.InvariantCulture), int.Parse(parts[3][1..], CultureInfo.InvariantCulture),
                 parts[1], parts[4], history.Count, best, collapsed.FirstOrDefault(), collapsed.LastOrDefault(), collapsed.Count,
-                collapsed.Contains(best), 100 * Av(history[best - 1]), 100 * Av(bestAv), (int)bestAv["epoch"]));
+                collapsed.Contains(best), 100 * Av(history[best - 1]), 100 * Av(bestAv), (int)bestAv["epoch"],
+                metricEpoch, collapsed.Contains(metricEpoch), truncated));
         }
         return rows;
+    }
+
+    /// <summary>
+    /// Best-on-validation selection with early stopping replayed over per-epoch scores (higher is better), as the
+    /// Trainer does it: the epoch it selects, and whether the scores end before it would have stopped.
+    /// </summary>
+    public static (int Epoch, bool Truncated) Replay(IReadOnlyList<double> scores, int patience)
+    {
+        double best = double.NegativeInfinity;
+        int bestEpoch = 0, since = 0;
+        for (int e = 1; e <= scores.Count; e++)
+        {
+            if (patience > 0 && since >= patience) return (bestEpoch, false);
+            if (scores[e - 1] > best) { best = scores[e - 1]; bestEpoch = e; since = 0; } else since++;
+        }
+        return (bestEpoch, patience > 0 && since < patience);   // without early stopping both rules run every epoch
+    }
+
+    private static int EarlyStopPatience(string runDir)
+    {
+        var cfg = Path.Combine(runDir, "config.json");
+        return File.Exists(cfg) ? (int?)JsonNode.Parse(File.ReadAllText(cfg))?["student"]?["early_stop_patience"] ?? 0 : 0;
     }
 
     private static List<Dictionary<string, double>> ReadHistory(string path)
@@ -70,7 +100,8 @@ public static class Collapses
     /// </summary>
     public static Table Summary(IReadOnlyList<CollapseRow> rows) => new("study_collapses",
         $"Students whose audio- or vision-only predictions were constant (validation top-class share ≥ {Share:F2})",
-        ["Data set", "Student", "Runs", "Ever constant", "Median last constant epoch", "Median best epoch", "Constant at the selected epoch", "… of which never recovered"],
+        ["Data set", "Student", "Runs", "Ever constant", "Median last constant epoch", "Median best epoch", "Constant at the selected epoch", "… of which never recovered",
+         "Constant at the metric rule's epoch"],
         rows.GroupBy(r => r.Dataset).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new TableBlock(g.Key,
             g.GroupBy(r => r.Label).OrderBy(x => x.Key, StringComparer.Ordinal).Select(x => (IReadOnlyList<string>)
             [
@@ -78,9 +109,11 @@ public static class Collapses
                 Median(x.Where(r => r.FirstCollapsed > 0).Select(r => (double)r.LastCollapsed)), Median(x.Select(r => (double)r.BestEpoch)),
                 x.Count(r => r.CollapsedAtBest).ToString(CultureInfo.InvariantCulture),
                 x.Count(r => r.CollapsedAtBest && !r.Recovered).ToString(CultureInfo.InvariantCulture),
+                x.Count(r => r.CollapsedAtMetricEpoch).ToString(CultureInfo.InvariantCulture),
             ]).ToList())).ToList(),
         ["From each student's history.csv (valid_top_share_a, valid_top_share_v); a run counts as constant at an epoch when " +
-         "its {a} or {v} predictions are; \"never recovered\": still constant at its last epoch."]);
+         "its {a} or {v} predictions are; \"never recovered\": still constant at its last epoch; the metric rule's epoch: replayed " +
+         "from the same history (highest mean validation headline over the seven sets, same patience)."]);
 
     private static string Median(IEnumerable<double> values)
     {
@@ -91,12 +124,14 @@ public static class Collapses
     /// <summary>The runs constant at their selected epoch, one row each, with what the selection saw.</summary>
     public static Table Selected(IReadOnlyList<CollapseRow> rows) => new("study_collapsed_runs",
         "Runs whose {a} or {v} predictions were constant at the selected epoch",
-        ["Data set", "Pair", "Student", "Epochs run", "Selected epoch", "Constant epochs", "Last constant", "{a},{v} headline at selection", "Best {a},{v} headline (epoch)"],
+        ["Data set", "Pair", "Student", "Epochs run", "Selected epoch", "Constant epochs", "Last constant", "{a},{v} headline at selection", "Best {a},{v} headline (epoch)",
+         "Metric rule's epoch"],
         [new TableBlock("", rows.Where(r => r.CollapsedAtBest).Select(r => (IReadOnlyList<string>)
         [
             r.Dataset, $"d{r.DataSeed} s{r.Seed}", r.Label, r.EpochsRun.ToString(CultureInfo.InvariantCulture), r.BestEpoch.ToString(CultureInfo.InvariantCulture),
             r.CollapsedEpochs.ToString(CultureInfo.InvariantCulture), r.LastCollapsed.ToString(CultureInfo.InvariantCulture),
             NumberText.Plain(r.ValidAvAtBest), $"{NumberText.Plain(r.BestValidAv)} ({r.BestValidAvEpoch})",
+            $"{r.MetricEpoch}{(r.CollapsedAtMetricEpoch ? ", constant" : "")}{(r.MetricTruncated ? " (or later)" : "")}",
         ]).ToList())],
         ["{a},{v} headline: the mean of the audio-only and vision-only validation headlines, %."]);
 }

@@ -26,14 +26,15 @@ public class CollapseTests
         File.WriteAllText(Path.Combine(run, "run.json"), "{}");
         File.WriteAllText(Path.Combine(run, "results.csv"), "dataset,variant,seed,protocol,condition,emotion,metric,value\n");
         File.WriteAllText(Path.Combine(run, "metrics.json"), """{"best_epoch": 3, "epochs_run": 5}""");
+        File.WriteAllText(Path.Combine(run, "config.json"), """{"student": {"early_stop_patience": 3}}""");
         File.WriteAllLines(Path.Combine(run, "history.csv"), new[]
         {
-            "epoch,valid_headline_a,valid_headline_v,valid_top_share_a,valid_top_share_v",
-            "1,0.60,0.50,0.55,0.60",
-            "2,0.21,0.21,1,0.99",
-            "3,0.21,0.40,1,0.70",
-            "4,0.66,0.62,0.60,0.58",
-            "5,0.64,0.60,0.61,0.57",
+            "epoch,valid_headline,valid_headline_a,valid_headline_v,valid_top_share_a,valid_top_share_v",
+            "1,0.60,0.60,0.50,0.55,0.60",
+            "2,0.40,0.21,0.21,1,0.99",
+            "3,0.45,0.21,0.40,1,0.70",
+            "4,0.70,0.66,0.62,0.60,0.58",
+            "5,0.68,0.64,0.60,0.61,0.57",
         });
         // A run from before the per-set columns existed is skipped, not an error.
         var old = Path.Combine(root, "runs", "default", "synthetic-mosi@0", "s0", "no-kd");
@@ -57,10 +58,21 @@ public class CollapseTests
             Assert.True(r.Recovered);                       // constant until epoch 3 of 5
             Assert.Equal(30.5, r.ValidAvAtBest, 9);          // (21 + 40) / 2
             Assert.Equal((64.0, 4), (Math.Round(r.BestValidAv, 9), r.BestValidAvEpoch));
+            // The metric rule on the same trajectory: best mean headline at epoch 4, and epoch 5 leaves patience 3 unspent.
+            Assert.Equal((4, false, true), (r.MetricEpoch, r.CollapsedAtMetricEpoch, r.MetricTruncated));
             var summary = Collapses.Summary(Collapses.Read(root)).ToMarkdown();
-            Assert.Contains("| synthetic-mosi | no-kd | 1 | 1 | 3 | 3 | 1 | 0 |", summary);
-            Assert.Contains("| synthetic-mosi | d1 s4 | no-kd | 5 | 3 | 2 | 3 | 30.50 | 64.00 (4) |", Collapses.Selected(Collapses.Read(root)).ToMarkdown());
+            Assert.Contains("| synthetic-mosi | no-kd | 1 | 1 | 3 | 3 | 1 | 0 | 0 |", summary);
+            Assert.Contains("| synthetic-mosi | d1 s4 | no-kd | 5 | 3 | 2 | 3 | 30.50 | 64.00 (4) | 4 (or later) |", Collapses.Selected(Collapses.Read(root)).ToMarkdown());
         }
         finally { Directory.Delete(root, recursive: true); }
+    }
+
+    [Fact]
+    public void ReplayStopsLikeTheTrainer()
+    {
+        var scores = new[] { 0.5, 0.7, 0.6, 0.65, 0.69, 0.9 };
+        Assert.Equal((2, false), Collapses.Replay(scores, patience: 3));   // epochs 3-5 do not beat 0.7: stop before epoch 6
+        Assert.Equal((6, false), Collapses.Replay(scores, patience: 0));   // no early stopping
+        Assert.Equal((6, true), Collapses.Replay(scores, patience: 4));    // the history ends before patience 4 runs out
     }
 }
