@@ -35,6 +35,8 @@ public static class Study
     private const string StrongTeacher = """{"learning_rate": 0.0005, "dropout": 0.3, "weight_decay": 0.0001, "selection": "loss"}""";
     /// <summary>The contrasts against no-kd every core setting trains.</summary>
     private static readonly string[] Core = { "kd", "corrkd", "wo-scd", "wo-cpd", "rcd-kl" };
+    /// <summary>The setting that selects students on the mean validation headline (the collapse fix, see <see cref="Collapses"/>).</summary>
+    public const string SelectMetric = "select-metric";
     /// <summary>Pairs kept by the sensitivity settings (OPEN choices), against all pairs for the core contrasts.</summary>
     public const int SensitivityPairs = 3;
 
@@ -72,6 +74,10 @@ public static class Study
                 Sensitivity("scd-margin-0.5", """{"distillation": {"scd_margin": 0.5}}""", "corrkd"),
                 Sensitivity("scd-margin-2", """{"distillation": {"scd_margin": 2}}""", "corrkd"),
                 Sensitivity("scd-unnormalised", """{"distillation": {"scd_normalize": false}}""", "corrkd"),
+                // The collapse fix: select (and stop early) on the mean validation headline over the seven sets instead of
+                // the mean cross-entropy; every student, its own no-kd.
+                // (Appended last: a study folder grows into a spec that only adds settings at the end.)
+                Setting(SelectMetric, """{"student": {"selection": "metric"}}""") with { Families = Sentiment },
             },
         };
 
@@ -145,9 +151,16 @@ public static class Study
                 Add(SettingChange, Join(st, "teacher"), Join(BaselineOf(st), "teacher"), "lav");
                 foreach (var v in ordered) Add(SettingChange, Join(st, v), Join(BaselineOf(st), v), "avg");
             }
+            // A setting with its own no-kd: does the gain over no-kd change with it? When it keeps the classes (e.g. another
+            // selection rule) its scores are comparable with the default's too, variant by variant, no-kd included.
             foreach (var st in settings.Where(x => x != "default" && BaselineOf(x) == x && variants.Contains("no-kd")))
+            {
+                bool classes = ChangesClasses(st, spec);
+                if (!classes)
+                    foreach (var v in ordered.Prepend("no-kd")) Add(SettingChange, Join(st, v), v, "avg");
                 foreach (var v in new[] { "kd", "corrkd" })
-                    if (GainDifference(rows, data.Key, m, st, v) is { } c) raw.Add((ClassCount, c));
+                    if (GainDifference(rows, data.Key, m, st, v) is { } c) raw.Add((classes ? ClassCount : SettingChange, c));
+            }
         }
         var holm = PairedStatistics.Holm(raw.Select(x => x.C.Result.PValue).ToArray());
         var comparisons = raw.Select((x, i) => x.C with { PHolm = holm[i] }).ToList();
@@ -165,6 +178,11 @@ public static class Study
         }).ToList();
         return (effects, comparisons);
     }
+
+    /// <summary>Whether a setting changes the number of classes (its scores are then not comparable with the default's);
+    /// without a spec, every setting with its own no-kd is taken to (the K=3 setting).</summary>
+    private static bool ChangesClasses(string setting, GridSpec? spec) =>
+        spec?.Settings.FirstOrDefault(s => s.Name == setting) is not { } s || s.Patch.ContainsKey("sentiment_classes");
 
     /// <summary>(setting:v − setting:no-kd) − (v − no-kd) on Avg over the pairs all four ran: does the gain over no-kd
     /// change with the setting (K=3 against K=2)? Null when fewer than 2 pairs have all four.</summary>
@@ -286,6 +304,9 @@ public static class Study
                 avg.Where(e => e.Question == SettingChange && A(e).Contains("teacher-strong", StringComparison.Ordinal) && Split(A(e)).Variant == "corrkd"), e => Where(e, A(e))),
             Sentence("Does the gain over no-kd differ between K=3 and K=2 (K=3 gain minus K=2 gain)?", avg.Where(e => e.Question == ClassCount),
                 e => $"{e.Setting} {Split(A(e).Trim('(')).Variant}"),
+            Sentence($"Does selecting on the validation headline ({SelectMetric}) stop no-kd's collapses, and change the gains (its no-kd minus the default no-kd; its gain minus the default gain)?",
+                avg.Where(e => e.Question == SettingChange && SettingOf(e.Comparison) == SelectMetric && (A(e) == Join(SelectMetric, "no-kd") || A(e).StartsWith('('))),
+                e => A(e).StartsWith('(') ? $"{e.Setting} {Split(A(e).Trim('(')).Variant} gain" : $"{e.Setting} no-kd"),
         };
     }
 

@@ -124,7 +124,8 @@ public class StudyAnalysisTests
         Assert.Equal(4, k.N);
         Assert.All(effects, e => Assert.True(e.PHolm >= e.P && double.IsFinite(e.Detectable)));
         var answer = Study.Answer(effects);
-        Assert.Equal(5, answer.Count);
+        Assert.Equal(6, answer.Count);
+        Assert.Contains("Not yet measured", answer[5]);          // no select-metric runs here
         Assert.StartsWith("**Does corrkd beat no-kd?** synthetic-mosi +3.00 [", answer[0]);
         Assert.Contains("synthetic-mosi k3 +4.50 [", answer[0]);
         Assert.Contains("synthetic-mosi k3-teacher-strong +0.20 [", answer[3]);
@@ -141,5 +142,15 @@ public class StudyAnalysisTests
         int n = PairedStatistics.PairsForHalfWidth(2.0, 1.0);
         Assert.True(PairedStatistics.HalfWidth(n, 2.0) <= 1.0 && PairedStatistics.HalfWidth(n - 1, 2.0) > 1.0);
         Assert.Equal(18, n);
+    }
+
+    [Fact]
+    public void TheStudyGrewOnlyByAppendingTheSelectionSetting()
+    {
+        // A study folder started before the select-metric setting existed grows into today's spec without retraining.
+        var full = Study.Spec(new[] { "synthetic-mosi", "synthetic-iemocap" }, smoke: false);
+        Assert.Equal(Study.SelectMetric, full.Settings[^1].Name);
+        Assert.True(full.Extends(full with { Settings = full.Settings[..^1] }));
+        Assert.False((full with { Settings = full.Settings[..^1] }).Extends(full));
     }
 }
