@@ -111,8 +111,9 @@ public static class Study
     /// <item>corrkd vs kd (Avg, complete) and each term: corrkd minus wo-scd, wo-cpd and rcd-kl (Avg), per setting;</item>
     /// <item>setting change: a setting without its own no-kd (a stronger teacher, an OPEN choice) against its baseline
     /// setting, variant by variant (Avg; teachers on complete input);</item>
-    /// <item>K=2 vs K=3: a setting with its own no-kd (K=3) against the default, on the gain over no-kd
-    /// ((k3:v − k3:no-kd) − (v − no-kd), Avg) for kd and corrkd.</item>
+    /// <item>a setting with its own no-kd against the default, on the gain over no-kd ((k3:v − k3:no-kd) − (v − no-kd),
+    /// Avg) for kd and corrkd: "K=2 vs K=3" when it changes the classes; otherwise (select-metric) a setting change, with
+    /// every variant's own scores compared too, no-kd included.</item>
     /// </list>
     /// Rows pool data seeds into pairs (<see cref="Pooled"/>); <paramref name="metric"/> null takes each data set's
     /// <see cref="MetricOf"/>. <paramref name="spec"/> supplies the baselines; without it, "default".
