@@ -3,14 +3,17 @@ using CorrKD.Data;
 using CorrKD.Data.Synthetic;
 using CorrKD.Distillation;
 using CorrKD.Evaluation;
+using CorrKD.Experiments;
 using CorrKD.Model;
 using CorrKD.Training;
 using static TorchSharp.torch;
 
 namespace CorrKD.Bench;
 
-/// <summary>RSS (MB) after each epoch of a real student run, after its test sweep, and the run's peak.</summary>
-public sealed record MemoryResult(string Dataset, int Epochs, double RssBeforeMb, double[] RssAfterEpochMb, double RssAfterSweepMb, double PeakMb)
+/// <summary>RSS (MB) after each epoch of a real student run, after its test sweep, the run's peak, and RSS once the
+/// run's data and models are disposed and its freed memory is released (what a grid worker carries into its next run).</summary>
+public sealed record MemoryResult(string Dataset, int Epochs, double RssBeforeMb, double[] RssAfterEpochMb, double RssAfterSweepMb, double PeakMb,
+    double RssAfterReleaseMb)
 {
     public double Spread => RssAfterEpochMb.Max() - RssAfterEpochMb.Min();
     /// <summary>RSS growth from the end of epoch 2 (allocator and Adam state settled) to the last epoch.</summary>
@@ -22,7 +25,8 @@ public sealed record MemoryResult(string Dataset, int Epochs, double RssBeforeMb
 /// with MRM, validation every epoch, in-memory best snapshots, then the test sweep under both protocols) on
 /// synthetic-mosi with an untrained teacher: RSS after every epoch and after the sweep, and the peak (VmHWM, reset
 /// at the start so earlier bench parts do not count). A flat series means every step and validation pass releases
-/// its tensors; the peak is what a grid worker needs.
+/// its tensors; the peak is what a grid worker needs. Last, RSS after everything is disposed and
+/// <see cref="KitRuntime.ReleaseFreedMemory"/> ran, as at the end of every training run.
 /// </summary>
 public static class MemoryBench
 {
@@ -30,6 +34,15 @@ public static class MemoryBench
     {
         GC.Collect(); GC.WaitForPendingFinalizers();
         BenchStats.ResetPeakRss();
+        var r = RunOnce(epochs, dataset, log);   // its data, models and tensors are disposed when it returns
+        KitRuntime.ReleaseFreedMemory();
+        double released = BenchStats.RssMb();
+        log?.WriteLine($"  disposed and released: RSS {released:F0} MB");
+        return r with { RssAfterReleaseMb = released };
+    }
+
+    private static MemoryResult RunOnce(int epochs, string dataset, TextWriter? log)
+    {
         using var data = SyntheticCatalog.Generate(dataset);
         var cfg = KitConfig.Default(KitConfig.FamilyOf(dataset));
         var scheme = LabelScheme.For(data, cfg.SentimentClasses);
@@ -50,7 +63,7 @@ public static class MemoryBench
         foreach (var c in sweep) c.Logits?.Dispose();
         double afterSweep = BenchStats.RssMb();
         log?.WriteLine($"  test sweep ({sweep.Count} conditions): RSS {afterSweep:F0} MB");
-        return new MemoryResult(dataset, epochs, before, rss.ToArray(), afterSweep, BenchStats.PeakRssMb());
+        return new MemoryResult(dataset, epochs, before, rss.ToArray(), afterSweep, BenchStats.PeakRssMb(), double.NaN);
     }
 
     /// <summary>Synchronous progress sink (Progress&lt;T&gt; would post to the thread pool) that fires once per epoch, after validation.</summary>

@@ -108,7 +108,8 @@ public static class BenchCommand
             o.WriteLine("(d) resident memory of a full-size student run with its evaluation (synthetic-mosi, 10 epochs of corrkd, test sweep; 1 process)");
             var m = MemoryBench.Run(10, log: o);
             o.WriteLine($"    RSS before {m.RssBeforeMb:F0} MB; after epochs {m.RssAfterEpochMb.Min():F0}..{m.RssAfterEpochMb.Max():F0} MB; " +
-                        $"growth epoch 2 -> {m.Epochs}: {Reporting.NumberText.Signed(m.GrowthAfterEpoch2, 0)} MB; after the sweep {m.RssAfterSweepMb:F0} MB; peak {m.PeakMb:F0} MB");
+                        $"growth epoch 2 -> {m.Epochs}: {Reporting.NumberText.Signed(m.GrowthAfterEpoch2, 0)} MB; after the sweep {m.RssAfterSweepMb:F0} MB; peak {m.PeakMb:F0} MB; " +
+                        $"disposed and released {m.RssAfterReleaseMb:F0} MB");
         }
 
         if (only.Contains("e"))

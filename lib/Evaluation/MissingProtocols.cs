@@ -22,36 +22,42 @@ public static class MissingProtocols
     public static string RateName(double r) => r.ToString("0.0", CultureInfo.InvariantCulture);
 
     public static List<ConditionResult> Inter(CorrKDBackbone model, MsaSplit split, LabelScheme scheme, string[] classNames, int batchSize, Device device)
-    {
-        var logits = Predictor.Eval(model, () => Predictor.ByAvailability(model, split, Availability.All, batchSize, device));
-        var results = Availability.All.Select(s => new ConditionResult("inter", s.Name, Scoring.Score(logits[s], split.Labels, scheme, classNames), logits[s])).ToList();
-        var six = results.Where(r => r.Condition != Availability.Complete.Name).ToList();
-        var avg = six[0].Metrics.Keys.ToDictionary(k => k, k => six.Average(r => r.Metrics[k]));
-        results.Insert(6, new ConditionResult("inter", "avg", avg, null));
-        return results;
-    }
+        => Evaluate(model, split, scheme, classNames, maskSeed: 0, InterConditions(), batchSize, device);
 
     /// <summary>
     /// The test-time sweep of one model: the inter protocol, then (when <paramref name="intra"/>) the intra protocols
-    /// (all modalities, then each alone) at every rate. One definition for training runs and the bench.
+    /// (all modalities, then each alone) at every rate. One definition for training runs and the bench. Both protocols
+    /// come from one <see cref="Predictor.Compose{TKey}"/> pass, so the complete input is encoded once for both.
     /// </summary>
     public static List<ConditionResult> Sweep(CorrKDBackbone model, MsaSplit split, LabelScheme scheme, string[] classNames,
         long maskSeed, bool intra, int batchSize, Device device)
-    {
-        var results = Inter(model, split, scheme, classNames, batchSize, device);
-        if (intra) results.AddRange(Intra(model, split, scheme, classNames, maskSeed, null, batchSize, device));
-        return results;
-    }
+        => Evaluate(model, split, scheme, classNames, maskSeed, intra ? InterConditions().Concat(IntraConditions(Rates)).ToList() : InterConditions(), batchSize, device);
 
     /// <summary>The intra protocols (<see cref="Predictor.IntraProtocols"/>) at <paramref name="rates"/> (default 0.0..1.0),
     /// protocol by protocol, rates ascending.</summary>
     public static List<ConditionResult> Intra(CorrKDBackbone model, MsaSplit split, LabelScheme scheme, string[] classNames,
         long maskSeed, IReadOnlyList<double>? rates, int batchSize, Device device)
+        => Evaluate(model, split, scheme, classNames, maskSeed, IntraConditions(rates ?? Rates).ToList(), batchSize, device);
+
+    /// <summary>(protocol, condition, branch inputs) of the inter protocol: the seven availability sets.</summary>
+    private static List<(string Protocol, string Condition, Predictor.BranchInput[] Branches)> InterConditions() =>
+        Availability.All.Select(s => ("inter", s.Name, Predictor.Branches(s))).ToList();
+
+    private static IEnumerable<(string Protocol, string Condition, Predictor.BranchInput[] Branches)> IntraConditions(IReadOnlyList<double> rates) =>
+        Predictor.IntraProtocols.SelectMany(p => rates.Select(r => (p, RateName(r), Predictor.Branches(p, r))));
+
+    /// <summary>Scores the conditions in order; after the inter sets comes "avg", the mean over the six incomplete ones.</summary>
+    private static List<ConditionResult> Evaluate(CorrKDBackbone model, MsaSplit split, LabelScheme scheme, string[] classNames, long maskSeed,
+        List<(string Protocol, string Condition, Predictor.BranchInput[] Branches)> conditions, int batchSize, Device device)
     {
-        rates ??= Rates;
-        var logits = Predictor.Eval(model, () => Predictor.FrameDropSweep(model, split, maskSeed, rates, batchSize, device));
-        return Predictor.IntraProtocols.SelectMany(p => rates.Select(r =>
-            new ConditionResult(p, RateName(r), Scoring.Score(logits[(p, r)], split.Labels, scheme, classNames), logits[(p, r)]))).ToList();
+        var logits = Predictor.Eval(model, () => Predictor.Compose(model, split,
+            conditions.Select(c => ((c.Protocol, c.Condition), c.Branches)).ToList(), maskSeed, batchSize, device));
+        var results = conditions.Select(c => new ConditionResult(c.Protocol, c.Condition,
+            Scoring.Score(logits[(c.Protocol, c.Condition)], split.Labels, scheme, classNames), logits[(c.Protocol, c.Condition)])).ToList();
+        var six = results.Where(r => r.Protocol == "inter" && r.Condition != Availability.Complete.Name).ToList();
+        if (six.Count > 0)
+            results.Insert(results.IndexOf(six[^1]) + 1, new ConditionResult("inter", "avg", six[0].Metrics.Keys.ToDictionary(k => k, k => six.Average(r => r.Metrics[k])), null));
+        return results;
     }
 
     /// <summary>

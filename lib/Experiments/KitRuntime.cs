@@ -62,6 +62,28 @@ public static class KitRuntime
     [DllImport("libc.so.6", EntryPoint = "mallopt")]   // glibc by soname ("libc.so" may be a linker script)
     private static extern int mallopt(int param, int value);
 
+    /// <summary>
+    /// Hands the memory a finished run freed back to the system: collects (tensors left to the finaliser free their
+    /// native storage), then, on glibc, malloc_trim(0), which returns every free page of the malloc heap, not only its
+    /// top. The tuned trim threshold (1 GiB) keeps a run's freed tensor memory mapped for the next step's reuse; that
+    /// is right inside a run, but a process that trains run after run (a grid worker, a notebook) then carried ~0.6 GB
+    /// of freed pages into the next run's data loading, and its peak climbed run by run (a worker measured 2.1 GB
+    /// where one run needs 1.1 GB). Called once per run (<see cref="TrainingRun"/>): the next run faults its pages
+    /// back in, a fraction of a second against minutes of training. Numerics are untouched.
+    /// </summary>
+    public static void ReleaseFreedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        if (!OperatingSystem.IsLinux()) return;
+        try { malloc_trim(0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { /* not glibc (musl): nothing to trim */ }
+    }
+
+    [DllImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
+
     /// <summary>"cpu" or "cuda": the native backend this build references (the TorchBackend build property).</summary>
     public static string TorchBackend { get; } = typeof(KitRuntime).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
         .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";

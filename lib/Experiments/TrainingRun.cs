@@ -33,7 +33,15 @@ public static class TrainingRun
         return Run(StudentKind, r, progress, log ?? TextWriter.Null);
     }
 
+    /// <summary>One run, whose memory goes back to the system when it ends (<see cref="KitRuntime.ReleaseFreedMemory"/>),
+    /// after its data set, models and tensors are disposed, so run after run in one process does not pile up.</summary>
     private static RunSummary Run(string kind, RunRequest r, IProgress<TrainProgress>? progress, TextWriter log)
+    {
+        try { return RunOnce(kind, r, progress, log); }
+        finally { KitRuntime.ReleaseFreedMemory(); }
+    }
+
+    private static RunSummary RunOnce(string kind, RunRequest r, IProgress<TrainProgress>? progress, TextWriter log)
     {
         var device = KitRuntime.ResolveDevice(r.Device);
         int threads = KitRuntime.SetThreads(r.Threads);

@@ -32,6 +32,11 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
     /// <returns>(B, T, d)</returns>
     public override Tensor forward(Tensor x)
     {
+        // The layer's own dispose scope: its intermediates' handles (scores, norms, masks, ...) go at the layer's end,
+        // not the step's. Autograd keeps what backward needs by itself, so training only drops the rest (e.g. the
+        // raw (B, H, T, T) scores); under no_grad (evaluation) only the output survives, instead of every layer's
+        // intermediates of all three branches at once. Same ops in the same order: results are unchanged.
+        using var scope = NewDisposeScope();
         var (b, t, d) = (x.shape[0], x.shape[1], x.shape[2]);
         var y = norm1.forward(x);
         var parts = qkv.forward(y).view(b, t, 3, heads, d / heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, dh)
@@ -42,6 +47,6 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
         var attn = weights.matmul(parts[2]);                                                   // (B, H, T, dh)
         x = x + residualDrop.forward(outProj.forward(attn.transpose(1, 2).reshape(b, t, d)));
         var f = ff2.forward(ffDrop.forward(functional.relu(ff1.forward(norm2.forward(x)))));
-        return x + residualDrop.forward(f);
+        return (x + residualDrop.forward(f)).MoveToOuterDisposeScope();
     }
 }

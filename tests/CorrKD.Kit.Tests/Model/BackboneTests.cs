@@ -102,6 +102,27 @@ public class BackboneTests
     }
 
     [Fact]
+    public void OnePassSweepEqualsSeparateInterAndIntraPassesBitForBit()
+    {
+        // Sweep shares one real-input encoding between the protocols; the logits must be the very same floats.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(3);
+        using var ds = TestData.Sentiment(8, 4, 10);
+        using var m = new CorrKDBackbone(ds.Dims, 2, Small);
+        m.eval();
+        var scheme = LabelScheme.For(ds);
+        var sweep = MissingProtocols.Sweep(m, ds.Test, scheme, ds.ClassNames, maskSeed: 5, intra: true, batchSize: 3, CPU);
+        var apart = MissingProtocols.Inter(m, ds.Test, scheme, ds.ClassNames, batchSize: 3, CPU)
+            .Concat(MissingProtocols.Intra(m, ds.Test, scheme, ds.ClassNames, maskSeed: 5, null, batchSize: 3, CPU)).ToList();
+        Assert.Equal(apart.Select(c => (c.Protocol, c.Condition)), sweep.Select(c => (c.Protocol, c.Condition)));
+        foreach (var (a, b) in apart.Zip(sweep))
+        {
+            Assert.Equal(a.Metrics, b.Metrics);
+            if (a.Logits is not null) Assert.Equal(a.Logits.data<float>().ToArray(), b.Logits!.data<float>().ToArray());
+        }
+    }
+
+    [Fact]
     public void SinusoidalPositionsFollowTheFormula()
     {
         using var scope = NewDisposeScope();
