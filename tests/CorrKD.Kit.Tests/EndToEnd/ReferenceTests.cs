@@ -83,6 +83,7 @@ public class ReferenceTests : IDisposable
         var readme = File.ReadAllText(Path.Combine(repo, "README.md"));
         var blocks = ReadmeBlocks.Render(repo);
         Assert.Contains("reproduce", blocks.Keys);
+        if (Directory.Exists(ReferenceResults.PathOf(ReferenceResults.Study))) Assert.Contains("study", blocks.Keys);
         Assert.True(ReadmeBlocks.Apply(readme, blocks) == readme, "README.md's generated blocks differ from results/: run ./kit readme and commit");
     }
 
