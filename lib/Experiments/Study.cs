@@ -333,22 +333,24 @@ public static class Study
         string? gridDir = null)
     {
         var (effects, comparisons) = Analyse(results, spec: spec);
-        if (comparisons.Count == 0) throw new InvalidOperationException("study: no paired comparisons (needs no-kd and at least 2 common seeds)");
         var table = EffectsTable(effects);
         table.Write(Path.Combine(outDir, "tables"));
-        Charts.SaveWithPng(Charts.Forest(comparisons), Path.Combine(outDir, "charts", "study_effects.html"), png);
+        // A study's first sitting may not have two whole pairs yet: the report then says so and still shows the scores
+        // and the collapse evidence.
+        if (comparisons.Count > 0) Charts.SaveWithPng(Charts.Forest(comparisons), Path.Combine(outDir, "charts", "study_effects.html"), png);
         var note = PowerNote(effects);
         var scores = ScoreTables(results);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
         var md = (header.Length > 0 ? header + "\n\n" : "") + string.Concat(Answer(effects, spec).Select(a => "- " + a + "\n")) + "\n" +
-                 table.ToMarkdown() + "\n" + note + "\n" + string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
+                 (comparisons.Count > 0 ? table.ToMarkdown() : "No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.\n") +
+                 "\n" + note + "\n" + string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
         if (gridDir != null && Collapses.Read(gridDir) is { Count: > 0 } collapses)
         {
             // Why students collapse on {a}/{v}: the evidence from every student's per-set validation history.
             foreach (var t in new[] { Collapses.Summary(collapses), Collapses.Selected(collapses) })
             {
                 t.Write(Path.Combine(outDir, "tables"));
-                md += "\n" + t.ToMarkdown();
+                md += "\n" + (t.AllRows.Any() ? t.ToMarkdown() : $"**{t.Caption}:** none.\n");
             }
         }
         IO.AtomicFile.WriteAllText(Path.Combine(outDir, "study.md"), md);
