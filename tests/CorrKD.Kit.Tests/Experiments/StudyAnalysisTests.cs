@@ -153,4 +153,19 @@ public class StudyAnalysisTests
         Assert.True(full.Extends(full with { Settings = full.Settings[..^1] }));
         Assert.False((full with { Settings = full.Settings[..^1] }).Extends(full));
     }
+
+    [Fact]
+    public void AStudyWithOnePairSoFarGetsAReportThatSaysSo()
+    {
+        var dir = Directory.CreateTempSubdirectory("corrkd-study-one-pair-");
+        try
+        {
+            var onePair = Results().Where(r => r.Dataset == "synthetic-mosi@0" && r.Seed == 0).ToList();
+            var md = Study.WriteReport(onePair, dir.FullName, png: false);
+            Assert.Contains("No paired comparisons yet", md);
+            Assert.Contains("**Does corrkd beat no-kd?** Not yet measured", md);
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "tables", "study_effects.csv")));
+        }
+        finally { dir.Delete(recursive: true); }
+    }
 }
