@@ -16,7 +16,7 @@ while IFS= read -r -d '' f; do
   [ -f "$src/$d/run.json" ] || continue
   mkdir -p "$dst/$d"
   for x in results.csv metrics.json history.csv run.json config.json standardization.json; do
-    [ -f "$src/$d/$x" ] && cp "$src/$d/$x" "$dst/$d/$x"
+    [ -f "$src/$d/$x" ] && cp -p "$src/$d/$x" "$dst/$d/$x"   # -p: the report's wall time reads file times
   done
   n=$((n + 1))
 done < <(find "$src/teachers" "$src/runs" -name results.csv -print0 2>/dev/null)

@@ -11,8 +11,9 @@ public static class StudyViews
     /// then the students, each in the analysis' order): question, data set, comparison, condition, pairs, mean, 95%
     /// interval and its half-width, the smallest effect the pairs detect, raw and Holm p.
     /// </summary>
-    public static HtmlView EffectsTable(IReadOnlyList<StudyEffect> effects) =>
-        effects.Where(e => e.Teacher).Concat(effects.Where(e => !e.Teacher))
+    public static HtmlView EffectsTable(IReadOnlyList<StudyEffect> effects) => effects.Count == 0
+        ? HtmlView.Pre("No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.")
+        : effects.Where(e => e.Teacher).Concat(effects.Where(e => !e.Teacher))
             .Select(e => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
             {
                 ["question"] = e.Question, ["data"] = e.Setting, ["comparison"] = e.Comparison,
@@ -25,6 +26,15 @@ public static class StudyViews
     /// settings that keep every pair; the OPEN-choice settings (fewer pairs) and complete input stay in the full table.</summary>
     public static IReadOnlyList<T> Core<T>(IReadOnlyList<T> rows, GridSpec spec, Func<T, string> comparison, Func<T, string> condition, Func<T, bool> teacher) =>
         rows.Where(r => Study.IsCore(comparison(r), spec) && (condition(r) == "avg" || teacher(r))).ToList();
+
+    /// <summary>The forest plot of the <see cref="Core"/> comparisons, or a note when the study has no two whole pairs yet.</summary>
+    public static HtmlView Forest(IReadOnlyList<PairedComparison> comparisons, GridSpec spec)
+    {
+        var core = Core(comparisons, spec, c => $"{c.VariantA} − {c.VariantB}", c => c.Condition, c => Study.IsTeacher(c.VariantA));
+        return core.Count == 0
+            ? HtmlView.Pre("No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.")
+            : ResultCharts.Forest(core, "paired differences (headline metric, percentage points, 95% CI)").AsHtml();
+    }
 
     /// <summary>The answer in sentences (<see cref="Study.Answer"/>), one per question, as a list.</summary>
     public static HtmlView Answer(IReadOnlyList<StudyEffect> effects, GridSpec spec, bool smoke)
