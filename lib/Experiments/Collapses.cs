@@ -43,20 +43,20 @@ public static class Collapses
         {
             var parts = rel.Split('/');   // runs/SETTING/DATASET@DS/sSEED/VARIANT
             if (parts.Length != 5 || parts[0] != "runs") continue;
-            var history = ReadHistory(Path.Combine(dir, "history.csv"));
-            if (history.Count == 0 || !history[0].ContainsKey("valid_top_share_a")) continue;   // made before the columns existed
+            if (!File.Exists(Path.Combine(dir, "history.csv"))) continue;
+            var h = HistoryCsv.Read(dir);
+            if (!h.ContainsKey("valid_top_share_a")) continue;   // made before the per-set columns existed
             var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")))!;
-            int best = (int)metrics["best_epoch"]!;
-            bool Collapsed(Dictionary<string, double> h) => AudioVision.Any(s => h[$"valid_top_share_{s}"] >= Share);
-            double Av(Dictionary<string, double> h) => AudioVision.Average(s => h[$"valid_headline_{s}"]);
-            var collapsed = history.Where(Collapsed).Select(h => (int)h["epoch"]).ToList();
-            var bestAv = history.MaxBy(Av)!;
-            int patience = EarlyStopPatience(dir);
-            var (metricEpoch, truncated) = Replay(history.Select(h => h["valid_headline"]).ToList(), patience);
+            int best = (int)metrics["best_epoch"]!, epochs = h["epoch"].Length;
+            bool Collapsed(int i) => AudioVision.Any(s => h[$"valid_top_share_{s}"][i] >= Share);
+            double Av(int i) => AudioVision.Average(s => h[$"valid_headline_{s}"][i]);
+            var collapsed = Enumerable.Range(0, epochs).Where(Collapsed).Select(i => (int)h["epoch"][i]).ToList();
+            int bestAv = Enumerable.Range(0, epochs).MaxBy(Av);
+            var (metricEpoch, truncated) = Replay(h["valid_headline"], EarlyStopPatience(dir));
             int at = parts[2].LastIndexOf('@');
             rows.Add(new CollapseRow(parts[2][..at], int.Parse(parts[2][(at + 1)..], CultureInfo.InvariantCulture), int.Parse(parts[3][1..], CultureInfo.InvariantCulture),
-                parts[1], parts[4], history.Count, best, collapsed.FirstOrDefault(), collapsed.LastOrDefault(), collapsed.Count,
-                collapsed.Contains(best), 100 * Av(history[best - 1]), 100 * Av(bestAv), (int)bestAv["epoch"],
+                parts[1], parts[4], epochs, best, collapsed.FirstOrDefault(), collapsed.LastOrDefault(), collapsed.Count,
+                collapsed.Contains(best), 100 * Av(best - 1), 100 * Av(bestAv), (int)h["epoch"][bestAv],
                 metricEpoch, collapsed.Contains(metricEpoch), truncated));
         }
         return rows;
@@ -82,15 +82,6 @@ public static class Collapses
     {
         var cfg = Path.Combine(runDir, "config.json");
         return File.Exists(cfg) ? (int?)JsonNode.Parse(File.ReadAllText(cfg))?["student"]?["early_stop_patience"] ?? 0 : 0;
-    }
-
-    private static List<Dictionary<string, double>> ReadHistory(string path)
-    {
-        if (!File.Exists(path)) return new();
-        var lines = File.ReadAllLines(path);
-        var header = lines[0].Split(',');
-        return lines.Skip(1).Select(l => l.Split(',').Select((c, i) => (header[i], double.Parse(c, CultureInfo.InvariantCulture)))
-            .ToDictionary(x => x.Item1, x => x.Item2)).ToList();
     }
 
     /// <summary>

@@ -170,13 +170,8 @@ public static class GridRunner
             (string)JsonNode.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(f)!, "run.json")))!["environment"]!["started_utc"]!,
             System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime());
         var end = results.Max(File.GetLastWriteTimeUtc);
-        double training = results.Select(f => Path.Combine(Path.GetDirectoryName(f)!, "history.csv")).Where(File.Exists)
-            .Sum(h =>
-            {
-                var lines = File.ReadAllLines(h);
-                int col = Array.IndexOf(lines[0].Split(','), "seconds");
-                return col < 0 ? 0 : lines.Skip(1).Sum(l => double.Parse(l.Split(',')[col], System.Globalization.CultureInfo.InvariantCulture));
-            });
+        double training = results.Select(Path.GetDirectoryName).Where(d => File.Exists(Path.Combine(d!, "history.csv")))
+            .Sum(d => Reporting.HistoryCsv.Read(d!).TryGetValue("seconds", out var s) ? s.Sum() : 0);
         return (end - start, TimeSpan.FromSeconds(training));
     }
 

@@ -6,17 +6,8 @@ namespace CorrKD.Notebooks;
 /// <summary>Training curves from a run folder's history.csv (one row per epoch, written by the Trainer).</summary>
 public static class TrainingCharts
 {
-    /// <summary>history.csv as columns by name (epoch, train_loss, valid_loss, valid_headline, lr, seconds, ...).</summary>
-    public static Dictionary<string, double[]> ReadHistory(string runFolder)
-    {
-        var path = Path.Combine(runFolder, "history.csv");
-        if (!File.Exists(path)) throw new FileNotFoundException($"no history.csv in {runFolder}: not a finished training run", path);
-        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
-        var header = lines[0].Split(',');
-        var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
-        return header.Select((h, j) => (h, j)).ToDictionary(p => p.h, p => rows.Select(r =>
-            p.j < r.Length && double.TryParse(r[p.j], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN).ToArray());
-    }
+    /// <summary>history.csv as columns by name (<see cref="Reporting.HistoryCsv.Read"/>).</summary>
+    public static Dictionary<string, double[]> ReadHistory(string runFolder) => Reporting.HistoryCsv.Read(runFolder);
 
     /// <summary>
     /// Two panels per run: losses (train, valid) and the validation headline metric (in %), against epochs, with
