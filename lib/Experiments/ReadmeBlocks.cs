@@ -79,7 +79,8 @@ public static class ReadmeBlocks
             Caption = "Core contrasts on inter-modality Avg, points (every row, complete input and the OPEN choices: " +
                       $"`{rel}/report/tables/study_effects.csv`)",
         };
-        sb.AppendLine(table.ToMarkdown().TrimEnd());
+        sb.AppendLine(table.AllRows.Any() ? table.ToMarkdown().TrimEnd()
+            : "No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.");
         sb.AppendLine();
         sb.AppendLine(Study.PowerNote(effects));
         return sb.ToString();
