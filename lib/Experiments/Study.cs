@@ -326,7 +326,7 @@ public static class Study
                $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs.";
     }
 
-    /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), the forest plot, each
+    /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), a forest plot per data set, each
     /// variant's scores, the power note, the answer and, given the grid folder, the collapse tables (report/study.md),
     /// headed by <paramref name="header"/> (e.g. <see cref="StatusText"/>).</summary>
     public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png, string header = "", GridSpec? spec = null,
@@ -337,7 +337,9 @@ public static class Study
         table.Write(Path.Combine(outDir, "tables"));
         // A study's first sitting may not have two whole pairs yet: the report then says so and still shows the scores
         // and the collapse evidence.
-        if (comparisons.Count > 0) Charts.SaveWithPng(Charts.Forest(comparisons), Path.Combine(outDir, "charts", "study_effects.html"), png);
+        // One forest per data set: each has its own headline metric, so their differences do not share an axis.
+        foreach (var g in comparisons.GroupBy(c => c.Dataset))
+            Charts.SaveWithPng(Charts.Forest(g.ToList()), Path.Combine(outDir, "charts", $"study_effects_{g.Key}.html"), png);
         var note = PowerNote(effects);
         var scores = ScoreTables(results);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
