@@ -80,7 +80,7 @@ public static class ReadmeBlocks
                       $"`{rel}/report/tables/study_effects.csv`)",
         };
         sb.AppendLine(table.AllRows.Any() ? table.ToMarkdown().TrimEnd()
-            : "No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.");
+            : Study.NoComparisons);
         sb.AppendLine();
         sb.AppendLine(Study.PowerNote(effects));
         return sb.ToString();

@@ -35,6 +35,8 @@ public static class Study
     private const string StrongTeacher = """{"learning_rate": 0.0005, "dropout": 0.3, "weight_decay": 0.0001, "selection": "loss"}""";
     /// <summary>The contrasts against no-kd every core setting trains.</summary>
     private static readonly string[] Core = { "kd", "corrkd", "wo-scd", "wo-cpd", "rcd-kl" };
+    /// <summary>What the report, the README block and notebook 09 say before two whole pairs exist.</summary>
+    public const string NoComparisons = "No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.";
     /// <summary>The setting that selects students on the mean validation headline (the collapse fix, see <see cref="Collapses"/>).</summary>
     public const string SelectMetric = "select-metric";
     /// <summary>Pairs kept by the sensitivity settings (OPEN choices), against all pairs for the core contrasts.</summary>
@@ -344,7 +346,7 @@ public static class Study
         var scores = ScoreTables(results);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
         var md = (header.Length > 0 ? header + "\n\n" : "") + string.Concat(Answer(effects, spec).Select(a => "- " + a + "\n")) + "\n" +
-                 (comparisons.Count > 0 ? table.ToMarkdown() : "No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.\n") +
+                 (comparisons.Count > 0 ? table.ToMarkdown() : NoComparisons + "\n") +
                  "\n" + note + "\n" + string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
         if (gridDir != null && Collapses.Read(gridDir) is { Count: > 0 } collapses)
         {

@@ -12,7 +12,7 @@ public static class StudyViews
     /// interval and its half-width, the smallest effect the pairs detect, raw and Holm p.
     /// </summary>
     public static HtmlView EffectsTable(IReadOnlyList<StudyEffect> effects) => effects.Count == 0
-        ? HtmlView.Pre("No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.")
+        ? HtmlView.Pre(Study.NoComparisons)
         : effects.Where(e => e.Teacher).Concat(effects.Where(e => !e.Teacher))
             .Select(e => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
             {
@@ -32,7 +32,7 @@ public static class StudyViews
     {
         var core = Core(comparisons, spec, c => $"{c.VariantA} − {c.VariantB}", c => c.Condition, c => Study.IsTeacher(c.VariantA));
         return core.Count == 0
-            ? HtmlView.Pre("No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.")
+            ? HtmlView.Pre(Study.NoComparisons)
             : ResultCharts.Forest(core, "paired differences (headline metric, percentage points, 95% CI)").AsHtml();
     }
 
