@@ -91,6 +91,13 @@ public static class GridRunner
             {
                 if (c.Done) { pending.Remove(c); statuses.Add(new CellStatus(Label(c), c.Dir, true, null)); continue; }
                 if (!c.IsTeacher && !File.Exists(Path.Combine(c.TeacherDir, "results.csv"))) continue;
+                if (!c.IsTeacher && !HasCheckpoint(c.TeacherDir))
+                {
+                    // A finished teacher without its checkpoint: a grid continued from committed results (results/ keeps none).
+                    if (!RebuildTeacher(spec, gridDir, c, threads, device, progress, log)) continue;
+                    trained = true; toldWaiting = false;
+                    break;
+                }
                 using var held = IO.FileLock.TryAcquire(c.Dir + ".lock");
                 if (held == null || c.Done) continue;   // another worker has it (or finished it meanwhile)
                 pending.Remove(c);
@@ -111,6 +118,38 @@ public static class GridRunner
             }
         }
         return statuses;
+    }
+
+    private static bool HasCheckpoint(string runDir) => Checkpoint.Exists(Path.Combine(runDir, "checkpoint", "best"));
+
+    /// <summary>
+    /// Gives a finished teacher whose checkpoint is missing (a grid continued from the text artefacts committed under
+    /// results/) the checkpoint its remaining students need: retrains it in TEACHER.rebuild (resumable), checks with
+    /// <see cref="ReferenceCheck"/> that the retrain is the recorded run bit for bit, then moves the checkpoint in.
+    /// A retrain that differs stops the grid, since the students would distil another teacher than the recorded one.
+    /// False when another worker is doing it.
+    /// </summary>
+    private static bool RebuildTeacher(GridSpec spec, string gridDir, Cell student, int threads, string device,
+        IProgress<TrainProgress>? progress, TextWriter log)
+    {
+        var dir = student.TeacherDir;
+        using var held = IO.FileLock.TryAcquire(dir + ".lock");
+        if (held == null) return false;
+        if (HasCheckpoint(dir)) return true;   // another worker rebuilt it meanwhile
+        var teacher = new Cell(student.Group, "teacher", dir, dir);
+        var rebuild = dir + ".rebuild";
+        log.WriteLine($"{Label(teacher)}: finished, but its checkpoint is missing; retraining it in {rebuild} for its students");
+        var req = RequestFor(spec, gridDir, teacher, threads, device);
+        req = File.Exists(Path.Combine(rebuild, "run.json")) ? req with { Resume = rebuild } : req with { Out = rebuild };
+        TrainingRun.Teacher(req, progress, log);
+        var check = ReferenceCheck.Compare(rebuild, dir);
+        if (!check.Identical)
+            throw new InvalidOperationException($"{dir}: the retrained teacher in {rebuild} is not the recorded run, so its students would " +
+                                                $"distil another teacher; {check.Verdict()}");
+        log.WriteLine($"{Label(teacher)}: retrain {check.Verdict()}");
+        Directory.Move(Path.Combine(rebuild, "checkpoint"), Path.Combine(dir, "checkpoint"));
+        Directory.Delete(rebuild, recursive: true);
+        return true;
     }
 
     /// <summary>"SETTING/DATASET@SEED/sSEED/VARIANT", or the teacher's folder for a teacher.</summary>

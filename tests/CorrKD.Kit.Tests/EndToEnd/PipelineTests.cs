@@ -130,6 +130,35 @@ public class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void AGridContinuedFromCommittedResultsRebuildsItsTeachersCheckpointAndChecksIt()
+    {
+        var dir = Path.Combine(root, "g4");
+        var spec = new GridSpec { Datasets = new[] { "synthetic-mosi-tiny" }, Seeds = new[] { 0 }, Variants = new[] { "no-kd" }, Epochs = 1, EvaluateIntra = false };
+        var first = GridRunner.Run(spec, dir, GridRunner.Shard.All, threads: 1, device: "cpu");
+        var teacher = Directory.GetDirectories(Path.Combine(dir, "teachers"), "teacher-*", SearchOption.AllDirectories).Single();
+        var student = first.Single(s => Path.GetFileName(s.Folder) == "no-kd").Folder;
+        // What a later sitting finds in results/: the finished teacher's text artefacts without its checkpoint, and a
+        // student still to train (here: removed), which needs that checkpoint.
+        void Forget() { Directory.Delete(Path.Combine(teacher, "checkpoint"), true); Directory.Delete(student, true); }
+        Forget();
+        var statuses = GridRunner.Run(spec, dir, GridRunner.Shard.All, 1, "cpu");
+        Assert.Equal(new[] { student }, statuses.Where(s => !s.Skipped).Select(s => s.Folder));
+        Assert.True(File.Exists(Path.Combine(teacher, "checkpoint", "best", "state.json")));
+        Assert.False(Directory.Exists(teacher + ".rebuild"));
+
+        // A recorded teacher that the retrain does not reproduce stops the grid instead of distilling another teacher.
+        Forget();
+        var results = Path.Combine(teacher, "results.csv");
+        var lines = File.ReadAllLines(results);
+        lines[1] = string.Join(',', lines[1].Split(',')[..^1].Append("0.123"));
+        File.WriteAllLines(results, lines);
+        var e = Assert.Throws<InvalidOperationException>(() => GridRunner.Run(spec, dir, GridRunner.Shard.All, 1, "cpu"));
+        Assert.Contains("is not the recorded run", e.Message);
+        Assert.Contains("results.csv", e.Message);
+        Assert.False(File.Exists(Path.Combine(student, "results.csv")));
+    }
+
+    [Fact]
     public void AGridFolderRefusesADifferentGrid()
     {
         var dir = Path.Combine(root, "g2");
