@@ -84,6 +84,64 @@ public static class KitRuntime
     [DllImport("libc.so.6", EntryPoint = "malloc_trim")]
     private static extern int malloc_trim(nuint pad);
 
+    /// <summary>
+    /// The CPU code paths libtorch is pinned to, so a training gives the same bits on any x86-64 CPU with AVX2, not
+    /// only on the CPU that made a reference. Without them libtorch picks its kernels by the CPU it finds: its own
+    /// vectorised kernels (softmax, layer norm, reductions) by instruction set (ATen's CPU capability: AVX-512 on the
+    /// Intel machines, AVX2 on AMD EPYC), and the statically linked MKL its GEMM kernels the same way; the vector
+    /// width changes the order of every sum. Measured: the smoke reproduction made on an AVX-512 Intel CPU differed
+    /// from the same build's rerun on an AVX2 AMD EPYC in 1,799 of 27,252 values (README "Reproducibility").
+    /// AVX2 is the widest set both have; MKL_CBWR is MKL's conditional-numerical-reproducibility switch. A value the
+    /// user set is kept (and recorded in run.json as what the run used).
+    /// </summary>
+    public static readonly (string Variable, string Value)[] NumericsPins =
+    {
+        ("ATEN_CPU_CAPABILITY", "avx2"),
+        ("MKL_CBWR", "AVX2"),
+    };
+
+    /// <summary>
+    /// Sets <see cref="NumericsPins"/> in this process's native environment (libc setenv: libtorch and MKL read them
+    /// with getenv at their first kernel call; .NET's own SetEnvironmentVariable does not reach getenv on Unix) and in
+    /// .NET's (so child processes, the grid workers, inherit them). Runs when the kit's assembly loads, before any of
+    /// its tensor code, on x86-64 Linux only (elsewhere libtorch's paths are left alone; see README).
+    /// </summary>
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void PinNumerics()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return;
+        foreach (var (name, value) in NumericsPins)
+        {
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 }) continue;   // the user's choice stands
+            try { setenv(name, value, 0); }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return; }
+            Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+
+    [DllImport("libc.so.6", EntryPoint = "setenv")]
+    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    /// <summary>What decides a CPU run's bits besides the build and the thread count, for run.json: the pins in force
+    /// and the CPU (model and widest vector set).</summary>
+    public static System.Text.Json.Nodes.JsonObject Numerics()
+    {
+        var o = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, _) in NumericsPins) o[name] = Environment.GetEnvironmentVariable(name);
+        string model = "?", isa = "?";
+        try
+        {
+            var info = File.ReadLines("/proc/cpuinfo").Take(64).ToList();
+            model = info.FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?";
+            var flags = info.FirstOrDefault(l => l.StartsWith("flags"))?.Split(':', 2)[1].Split(' ').ToHashSet() ?? new HashSet<string>();
+            isa = flags.Contains("avx512f") ? "avx512" : flags.Contains("avx2") ? "avx2" : flags.Count > 0 ? "below avx2" : "?";
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        o["cpu"] = model; o["cpu_isa"] = isa;
+        return o;
+    }
+
     /// <summary>"cpu" or "cuda": the native backend this build references (the TorchBackend build property).</summary>
     public static string TorchBackend { get; } = typeof(KitRuntime).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
         .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TorchBackend")?.Value ?? "cpu";

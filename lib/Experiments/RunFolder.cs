@@ -66,6 +66,7 @@ public sealed class RunFolder
             ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             ["torch_threads"] = TorchSharp.torch.get_num_threads(),
             ["allocator"] = KitRuntime.Allocator,
+            ["numerics"] = KitRuntime.Numerics(),
             ["git_commit"] = GitCommit(),
             ["started_utc"] = DateTime.UtcNow.ToString("o"),
         };

@@ -72,6 +72,16 @@ public static class FastDropout
                 (Vector512.Narrow(hi, lo) & scaleBits).CopyTo(outBits.Slice(16 * k, 16));
             }
         }
+        for (; k < blocks; k++)   // scalar, a whole block at a time: each z gives two elements
+        {
+            var block = dst.Slice(16 * k, 16);
+            for (int j = 0; j < 8; j++)
+            {
+                ulong z = Mix(seed + (ulong)(8 * k + j + 1) * Gamma);
+                block[j] = (uint)(z >> 40) < keepBelow ? scale : 0f;
+                block[8 + j] = (uint)((z >> 8) & 0xFFFFFF) < keepBelow ? scale : 0f;
+            }
+        }
         for (int i = 16 * k; i < dst.Length; i++)
         {
             int block = i / 16, j = i % 16;
