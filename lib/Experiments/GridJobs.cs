@@ -66,11 +66,24 @@ public static class GridJobs
         void Line(string? l) { if (l != null) lock (gate) writer.WriteLine(l); }
         p.OutputDataReceived += (_, e) => Line(e.Data);
         p.ErrorDataReceived += (_, e) => Line(e.Data);
-        p.Exited += (_, _) => { p.WaitForExit(); lock (gate) writer.Dispose(); };
+        p.Exited += (_, _) =>
+        {
+            p.WaitForExit();
+            lock (gate) { writer.WriteLine($"--- worker exited {DateTime.UtcNow:O}: {ExitDescription(p.ExitCode)}"); writer.Dispose(); }
+        };
         p.Start();
         p.BeginOutputReadLine(); p.BeginErrorReadLine();
         return new Worker(p, log);
     }
+
+    /// <summary>"code 0", or the signal that ended a worker (the runtime reports 128 + signal): a worker killed from
+    /// outside or crashed in native code leaves no message of its own, so its log and the console say it here.</summary>
+    public static string ExitDescription(int code) => code switch
+    {
+        0 => "code 0",
+        > 128 and < 160 => $"code {code} (signal {code - 128}{(code - 128) switch { 9 => ", SIGKILL: killed from outside, e.g. out of memory", 11 => ", SIGSEGV: a native crash", 6 => ", SIGABRT", 15 => ", SIGTERM", _ => "" }})",
+        _ => $"code {code}",
+    };
 
     /// <summary>"h:mm" with the hours unbounded (a study's time left runs past a day, which "hh" would wrap).</summary>
     public static string HoursMinutes(TimeSpan t) => $"{(int)t.TotalHours}:{t:mm}";
@@ -81,9 +94,17 @@ public static class GridJobs
         var seen = new HashSet<string>(queue.Where(c => c.Done).Select(c => c.Dir));
         int total = queue.Count;
         var lastLine = TimeSpan.Zero;
+        var ended = new HashSet<string>();
         while (true)
         {
             bool running = workers.Any(w => !w.Process.HasExited);
+            foreach (var w in workers.Where(w => w.Process.HasExited && !ended.Contains(w.Log)))
+            {
+                ended.Add(w.Log);
+                if (w.Process.ExitCode != 0 || running)
+                    console.WriteLine($"grid: worker {Path.GetFileName(w.Log)} exited, {ExitDescription(w.Process.ExitCode)}; " +
+                                      $"{workers.Count(x => !x.Process.HasExited)} still running");
+            }
             foreach (var c in queue.Where(c => !seen.Contains(c.Dir) && c.Done))
             {
                 seen.Add(c.Dir);

@@ -91,6 +91,13 @@ public static class GridRunner
             {
                 if (c.Done) { pending.Remove(c); statuses.Add(new CellStatus(Label(c), c.Dir, true, null)); continue; }
                 if (!c.IsTeacher && !File.Exists(Path.Combine(c.TeacherDir, "results.csv"))) continue;
+                if (!c.IsTeacher && File.Exists(UnreproducibleMarker(c.TeacherDir)))
+                {
+                    // Its teacher cannot be rebuilt on this CPU class: the student waits for a machine of the teacher's class.
+                    pending.Remove(c); statuses.Add(new CellStatus(Label(c), c.Dir, true, null));
+                    log.WriteLine($"{Label(c)}: left for a machine of its teacher's CPU class ({File.ReadLines(UnreproducibleMarker(c.TeacherDir)).First()})");
+                    continue;
+                }
                 if (!c.IsTeacher && !HasCheckpoint(c.TeacherDir))
                 {
                     // A finished teacher without its checkpoint: a grid continued from committed results (results/ keeps none).
@@ -122,12 +129,18 @@ public static class GridRunner
 
     private static bool HasCheckpoint(string runDir) => Checkpoint.Exists(Path.Combine(runDir, "checkpoint", "best"));
 
+    /// <summary>TEACHER.unreproducible@CLASS: written when a teacher's rebuild on this CPU class was not the recorded run.</summary>
+    public static string UnreproducibleMarker(string teacherDir) => $"{teacherDir}.unreproducible@{KitRuntime.CpuClass}";
+
     /// <summary>
     /// Gives a finished teacher whose checkpoint is missing (a grid continued from the text artefacts committed under
     /// results/) the checkpoint its remaining students need: retrains it in TEACHER.rebuild (resumable), checks with
     /// <see cref="ReferenceCheck"/> that the retrain is the recorded run bit for bit, then moves the checkpoint in.
-    /// A retrain that differs stops the grid, since the students would distil another teacher than the recorded one.
-    /// False when another worker is doing it.
+    /// A retrain that differs (the teacher was made on another CPU class, whose kernels round differently) is not
+    /// used, since the students would distil another teacher than the recorded one: the verdict goes into
+    /// <see cref="UnreproducibleMarker"/> and those students are left for a machine of the teacher's class, while the
+    /// grid goes on with the rest (a study's pairs are independent, so each pair is trained whole on one class).
+    /// False when another worker holds the teacher or the rebuild differed.
     /// </summary>
     private static bool RebuildTeacher(GridSpec spec, string gridDir, Cell student, int threads, string device,
         IProgress<TrainProgress>? progress, TextWriter log)
@@ -144,8 +157,13 @@ public static class GridRunner
         TrainingRun.Teacher(req, progress, log);
         var check = ReferenceCheck.Compare(rebuild, dir);
         if (!check.Identical)
-            throw new InvalidOperationException($"{dir}: the retrained teacher in {rebuild} is not the recorded run, so its students would " +
-                                                $"distil another teacher; {check.Verdict()}");
+        {
+            var why = $"the teacher retrained on {KitRuntime.CpuClass} is not the recorded run (made on {ReferenceResults.ClassOf(dir)}); {check.Verdict()}";
+            IO.AtomicFile.WriteAllText(UnreproducibleMarker(dir), why + "\n");
+            Directory.Delete(rebuild, recursive: true);
+            log.WriteLine($"{Label(teacher)}: {why}");
+            return false;
+        }
         log.WriteLine($"{Label(teacher)}: retrain {check.Verdict()}");
         Directory.Move(Path.Combine(rebuild, "checkpoint"), Path.Combine(dir, "checkpoint"));
         Directory.Delete(rebuild, recursive: true);

@@ -85,60 +85,50 @@ public static class KitRuntime
     private static extern int malloc_trim(nuint pad);
 
     /// <summary>
-    /// The CPU code paths libtorch is pinned to, so a training gives the same bits on any x86-64 CPU with AVX2, not
-    /// only on the CPU that made a reference. Without them libtorch picks its kernels by the CPU it finds: its own
-    /// vectorised kernels (softmax, layer norm, reductions) by instruction set (ATen's CPU capability: AVX-512 on the
-    /// Intel machines, AVX2 on AMD EPYC), and the statically linked MKL its GEMM kernels the same way; the vector
-    /// width changes the order of every sum. Measured: the smoke reproduction made on an AVX-512 Intel CPU differed
-    /// from the same build's rerun on an AVX2 AMD EPYC in 1,799 of 27,252 values (README "Reproducibility").
-    /// AVX2 is the widest set both have; MKL_CBWR is MKL's conditional-numerical-reproducibility switch. A value the
-    /// user set is kept (and recorded in run.json as what the run used).
+    /// The CPU class that decides a CPU run's bits besides the build, the seeds and the thread count: vendor and widest
+    /// vector set, e.g. "intel-avx512" or "amd-avx2" ("unknown" without /proc/cpuinfo). libtorch picks its kernels by
+    /// the CPU it finds — its own vectorised kernels (softmax, layer norm, reductions) by instruction set, and the MKL
+    /// it links statically its GEMM kernels by vendor and instruction set — and the vector width changes the order of
+    /// every sum: the smoke reproduction made on an Intel CPU with AVX-512 differed from the same build's rerun on an
+    /// AMD EPYC with AVX2 in 1,799 of 27,252 values. Pinning both to common paths does not close that gap: MKL's
+    /// reproducibility switch (MKL_CBWR=AVX2) applies on Intel CPUs only (elsewhere MKL falls back to its automatic
+    /// branch), and its vendor-neutral branch (COMPATIBLE, SSE2) made a training epoch 30% slower here. So the kit
+    /// leaves libtorch's choice alone, records the class in run.json, and keeps one reference per class
+    /// (<see cref="ReferenceResults.For"/>).
     /// </summary>
-    public static readonly (string Variable, string Value)[] NumericsPins =
-    {
-        ("ATEN_CPU_CAPABILITY", "avx2"),
-        ("MKL_CBWR", "AVX2"),
-    };
+    public static string CpuClass => cpuClass.Value;
 
-    /// <summary>
-    /// Sets <see cref="NumericsPins"/> in this process's native environment (libc setenv: libtorch and MKL read them
-    /// with getenv at their first kernel call; .NET's own SetEnvironmentVariable does not reach getenv on Unix) and in
-    /// .NET's (so child processes, the grid workers, inherit them). Runs when the kit's assembly loads, before any of
-    /// its tensor code, on x86-64 Linux only (elsewhere libtorch's paths are left alone; see README).
-    /// </summary>
-    [System.Runtime.CompilerServices.ModuleInitializer]
-    internal static void PinNumerics()
+    private static readonly Lazy<string> cpuClass = new(() =>
     {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return;
-        foreach (var (name, value) in NumericsPins)
-        {
-            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 }) continue;   // the user's choice stands
-            try { setenv(name, value, 0); }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return; }
-            Environment.SetEnvironmentVariable(name, value);
-        }
-    }
+        var (vendor, _, isa) = CpuInfo();
+        return vendor == "?" || isa == "?" ? "unknown" : $"{vendor}-{isa}";
+    });
 
-    [DllImport("libc.so.6", EntryPoint = "setenv")]
-    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
-
-    /// <summary>What decides a CPU run's bits besides the build and the thread count, for run.json: the pins in force
-    /// and the CPU (model and widest vector set).</summary>
-    public static System.Text.Json.Nodes.JsonObject Numerics()
+    /// <summary>(vendor "intel" | "amd" | other vendor id | "?", model name, widest vector set "avx512" | "avx2" | "sse" | "?").</summary>
+    private static (string Vendor, string Model, string Isa) CpuInfo()
     {
-        var o = new System.Text.Json.Nodes.JsonObject();
-        foreach (var (name, _) in NumericsPins) o[name] = Environment.GetEnvironmentVariable(name);
-        string model = "?", isa = "?";
         try
         {
-            var info = File.ReadLines("/proc/cpuinfo").Take(64).ToList();
-            model = info.FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "?";
-            var flags = info.FirstOrDefault(l => l.StartsWith("flags"))?.Split(':', 2)[1].Split(' ').ToHashSet() ?? new HashSet<string>();
-            isa = flags.Contains("avx512f") ? "avx512" : flags.Contains("avx2") ? "avx2" : flags.Count > 0 ? "below avx2" : "?";
+            var info = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToList();   // the first processor's block
+            string Field(string name) => info.FirstOrDefault(l => l.StartsWith(name))?.Split(':', 2)[1].Trim() ?? "";
+            var vendor = Field("vendor_id") switch { "GenuineIntel" => "intel", "AuthenticAMD" => "amd", "" => "?", var v => v.ToLowerInvariant() };
+            var flags = Field("flags").Split(' ').ToHashSet();
+            var isa = flags.Contains("avx512f") ? "avx512" : flags.Contains("avx2") ? "avx2" : flags.Count > 1 ? "sse" : "?";
+            return (vendor, Field("model name") is { Length: > 0 } m ? m : "?", isa);
         }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        o["cpu"] = model; o["cpu_isa"] = isa;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ("?", "?", "?"); }
+    }
+
+    /// <summary>libtorch's and MKL's dispatch variables, recorded when set (they change a run's bits).</summary>
+    public static readonly string[] NumericsVariables = { "ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS" };
+
+    /// <summary>For run.json: the CPU class and model, and any of <see cref="NumericsVariables"/> that is set.</summary>
+    public static System.Text.Json.Nodes.JsonObject Numerics()
+    {
+        var (_, model, _) = CpuInfo();
+        var o = new System.Text.Json.Nodes.JsonObject { ["cpu_class"] = CpuClass, ["cpu"] = model };
+        foreach (var name in NumericsVariables)
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } v) o[name] = v;
         return o;
     }
 

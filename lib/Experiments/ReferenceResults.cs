@@ -5,6 +5,7 @@ namespace CorrKD.Experiments;
 /// run.json, config.json, grid.json and the report's tables) of the default `reproduce` (results/reproduce) and of
 /// `reproduce --smoke` (results/reproduce-smoke), made by `./kit reproduce --out results/reproduce[-smoke]`
 /// (checkpoints, predictions and logs are git-ignored there). `reproduce --check` compares a rerun with them.
+/// One set per CPU class that made one (results/NAME@CLASS beside results/NAME; see <see cref="For"/>).
 /// </summary>
 public static class ReferenceResults
 {
@@ -39,12 +40,43 @@ public static class ReferenceResults
 
     public static string PathOf(string name) => Path.Combine(RepoRoot(), Folder, name);
 
-    /// <summary>The committed reference for a grid folder: the smoke one when its grid.json is the smoke preset's, else the default one.</summary>
+    /// <summary>The file in a reference folder naming the CPU class it was made on (<see cref="KitRuntime.CpuClass"/>).</summary>
+    public const string CpuClassFile = "CPU-CLASS";
+
+    /// <summary>
+    /// The committed reference NAME for a CPU class (default: this machine's): results/NAME@CLASS when it exists, else
+    /// results/NAME (the one the README's tables come from). A CPU run's bits depend on the CPU class (see
+    /// <see cref="KitRuntime.CpuClass"/>), so each class that has made a reference has its own.
+    /// </summary>
+    public static (string Dir, string Class) For(string name, string? cpuClass = null)
+    {
+        cpuClass ??= KitRuntime.CpuClass;
+        var own = PathOf($"{name}@{cpuClass}");
+        var dir = Directory.Exists(own) ? own : PathOf(name);
+        return (dir, ClassOf(dir));
+    }
+
+    /// <summary>The CPU class a reference (or any grid folder) was made on: its CPU-CLASS file, else what its runs'
+    /// run.json record (environment.numerics.cpu_class), else "not recorded".</summary>
+    public static string ClassOf(string dir)
+    {
+        var file = Path.Combine(dir, CpuClassFile);
+        if (File.Exists(file)) return File.ReadAllText(file).Trim();
+        if (!Directory.Exists(dir)) return "not recorded";
+        var classes = Directory.EnumerateFiles(dir, "run.json", SearchOption.AllDirectories)
+            .Select(f => (string?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(f))?["environment"]?["numerics"]?["cpu_class"] ?? "not recorded")
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+        return classes.Count == 0 ? "not recorded" : string.Join("+", classes);
+    }
+
+    /// <summary>The committed reference for a grid folder: the smoke one when its grid.json is the smoke preset's, else
+    /// the default one; of the CPU class the folder's runs were made on (this machine's when they do not say).</summary>
     public static string DefaultFor(string runDir)
     {
         var spec = GridSpec.Read(runDir);
         var name = spec.ToJson() == Presets.Reproduce(smoke: true).ToJson() ? ReproduceSmoke : Reproduce;
-        var dir = PathOf(name);
+        var runClass = ClassOf(runDir);
+        var (dir, _) = For(name, runClass.Contains('+') || runClass == "not recorded" ? null : runClass);
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"no committed reference at {dir}; give --reference DIR");
         return dir;
     }
