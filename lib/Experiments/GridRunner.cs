@@ -158,7 +158,7 @@ public static class GridRunner
         var check = ReferenceCheck.Compare(rebuild, dir);
         if (!check.Identical)
         {
-            var made = ReferenceResults.ClassOf(dir) is var cls && cls == "not recorded" ? "whose run.json predates the CPU-class record" : $"made on {cls}";
+            var made = ReferenceResults.ClassOf(dir) is var cls && cls == ReferenceResults.NotRecorded ? "whose run.json predates the CPU-class record" : $"made on {cls}";
             var why = $"the teacher retrained on {KitRuntime.CpuClass} is not the recorded run ({made}); {check.Verdict()}";
             IO.AtomicFile.WriteAllText(UnreproducibleMarker(dir), why + "\n");
             Directory.Delete(rebuild, recursive: true);

@@ -62,12 +62,17 @@ public static class ReferenceResults
     {
         var file = Path.Combine(dir, CpuClassFile);
         if (File.Exists(file)) return File.ReadAllText(file).Trim();
-        if (!Directory.Exists(dir)) return "not recorded";
-        var classes = Directory.EnumerateFiles(dir, "run.json", SearchOption.AllDirectories)
-            .Select(f => (string?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(f))?["environment"]?["numerics"]?["cpu_class"] ?? "not recorded")
+        if (!Directory.Exists(dir)) return NotRecorded;
+        var classes = Directory.EnumerateFiles(dir, "run.json", SearchOption.AllDirectories).Select(RecordedClass)
             .Distinct().Order(StringComparer.Ordinal).ToList();
-        return classes.Count == 0 ? "not recorded" : string.Join("+", classes);
+        return classes.Count == 0 ? NotRecorded : string.Join("+", classes);
     }
+
+    public const string NotRecorded = "not recorded";
+
+    /// <summary>The CPU class a run.json records (environment.numerics.cpu_class), or "not recorded" (older runs).</summary>
+    public static string RecordedClass(string runJson) =>
+        (string?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(runJson))?["environment"]?["numerics"]?["cpu_class"] ?? NotRecorded;
 
     /// <summary>The committed reference for a grid folder: the smoke one when its grid.json is the smoke preset's, else
     /// the default one; of the CPU class the folder's runs were made on (this machine's when they do not say).</summary>
@@ -76,7 +81,7 @@ public static class ReferenceResults
         var spec = GridSpec.Read(runDir);
         var name = spec.ToJson() == Presets.Reproduce(smoke: true).ToJson() ? ReproduceSmoke : Reproduce;
         var runClass = ClassOf(runDir);
-        var (dir, _) = For(name, runClass.Contains('+') || runClass == "not recorded" ? null : runClass);
+        var (dir, _) = For(name, runClass.Contains('+') || runClass == NotRecorded ? null : runClass);
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"no committed reference at {dir}; give --reference DIR");
         return dir;
     }

@@ -325,8 +325,17 @@ public static class Study
         return $"Finished trainings: {done} of {total}{(done < total ? " (UNFINISHED: effects below use the finished pairs only)" : "")}; " +
                string.Join(", ", status.Select(s => $"{s.Setting} {s.Done}/{s.Total}")) + ". " +
                (withWallTime ? $"Wall time {(int)wall.TotalHours}:{wall:mm\\:ss} from the first start to the last finish; " : "") +
-               $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs.";
+               $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs. Trained on: {TrainedOn(gridDir)}.";
     }
+
+    /// <summary>Finished trainings per CPU class (run.json's environment.numerics.cpu_class; a CPU class changes a run's
+    /// bits, and a study over several sittings may span machines), e.g. "amd-avx2 40, CPU class not recorded 86".</summary>
+    public static string TrainedOn(string gridDir) =>
+        string.Join(", ", new[] { "teachers", "runs" }.Select(d => Path.Combine(gridDir, d)).Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "results.csv", SearchOption.AllDirectories))
+            .Select(f => Path.Combine(Path.GetDirectoryName(f)!, "run.json")).Where(File.Exists)
+            .Select(f => ReferenceResults.RecordedClass(f) is var c && c == ReferenceResults.NotRecorded ? "CPU class not recorded" : c)
+            .GroupBy(c => c).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
 
     /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), a forest plot per data set, each
     /// variant's scores, the power note, the answer and, given the grid folder, the collapse tables (report/study.md),

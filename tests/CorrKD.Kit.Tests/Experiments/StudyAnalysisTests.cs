@@ -168,4 +168,28 @@ public class StudyAnalysisTests
         }
         finally { dir.Delete(recursive: true); }
     }
+
+    [Fact]
+    public void TheStatusCountsFinishedTrainingsByTheCpuClassTheirRunJsonRecords()
+    {
+        var grid = Path.Combine(Path.GetTempPath(), "corrkd-trained-on-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            void Run(string rel, string? cpuClass, bool finished = true)
+            {
+                var d = Path.Combine(grid, rel);
+                Directory.CreateDirectory(d);
+                File.WriteAllText(Path.Combine(d, "run.json"), cpuClass == null ? "{\"environment\":{}}"
+                    : $"{{\"environment\":{{\"numerics\":{{\"cpu_class\":\"{cpuClass}\"}}}}}}");
+                if (finished) File.WriteAllText(Path.Combine(d, "results.csv"), "");
+            }
+            Run("teachers/m@0/s0/teacher-1", null);
+            Run("runs/default/m@0/s0/kd", null);
+            Run("runs/default/m@0/s1/kd", "amd-avx2");
+            Run("runs/default/m@0/s2/kd", "amd-avx2", finished: false);   // unfinished runs are not counted
+            Run("report/x", "intel-avx512");                              // nor anything outside teachers/ and runs/
+            Assert.Equal("CPU class not recorded 2, amd-avx2 1", Study.TrainedOn(grid));
+        }
+        finally { Directory.Delete(grid, true); }
+    }
 }
