@@ -45,7 +45,7 @@ public static class FastDropout
     /// Fills <paramref name="dst"/> with i.i.d. values: 1/(1-p) when a 24-bit uniform falls below round((1-p) 2^24),
     /// else 0. Counter-based, so every element's value is fixed by (seed, index): block k of 16 elements uses
     /// z_j = SplitMix64(seed + (8k + j + 1) * gamma), j = 0..7; element 16k + j takes bits 40-63 of z_j and element
-    /// 16k + 8 + j bits 8-31. The AVX-512 path and the scalar path give the same bits.
+    /// 16k + 8 + j bits 8-31. The AVX-512, AVX2 and scalar paths give the same bits (integer arithmetic only).
     /// </summary>
     public static void Fill(Span<float> dst, double p, ulong seed)
     {
@@ -72,6 +72,26 @@ public static class FastDropout
                 (Vector512.Narrow(hi, lo) & scaleBits).CopyTo(outBits.Slice(16 * k, 16));
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            // The same block law on 256-bit vectors (AVX2): a block's 8 z's as two vectors of 4.
+            var gamma = Vector256.Create(Gamma);
+            var step = Vector256.Create(unchecked(8 * Gamma));
+            var c0 = Vector256.Create(seed) + Vector256.Create(1UL, 2, 3, 4) * gamma;
+            var c1 = Vector256.Create(seed) + Vector256.Create(5UL, 6, 7, 8) * gamma;
+            var limit = Vector256.Create((ulong)keepBelow);
+            var low24 = Vector256.Create(0xFFFFFFUL);
+            var scaleBits = Vector256.Create(BitConverter.SingleToUInt32Bits(scale));
+            var outBits = MemoryMarshal.Cast<float, uint>(dst);
+            for (; k < blocks; k++, c0 += step, c1 += step)
+            {
+                var z0 = Mix(c0); var z1 = Mix(c1);
+                var hi = Vector256.Narrow(Vector256.LessThan(Vector256.ShiftRightLogical(z0, 40), limit), Vector256.LessThan(Vector256.ShiftRightLogical(z1, 40), limit));
+                var lo = Vector256.Narrow(Vector256.LessThan(Vector256.ShiftRightLogical(z0, 8) & low24, limit), Vector256.LessThan(Vector256.ShiftRightLogical(z1, 8) & low24, limit));
+                (hi & scaleBits).CopyTo(outBits.Slice(16 * k, 8));
+                (lo & scaleBits).CopyTo(outBits.Slice(16 * k + 8, 8));
+            }
+        }
         for (; k < blocks; k++)   // scalar, a whole block at a time: each z gives two elements
         {
             var block = dst.Slice(16 * k, 16);
@@ -92,6 +112,13 @@ public static class FastDropout
     }
 
     private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+
+    private static Vector256<ulong> Mix(Vector256<ulong> z)
+    {
+        z = (z ^ Vector256.ShiftRightLogical(z, 30)) * Vector256.Create(0xBF58476D1CE4E5B9UL);
+        z = (z ^ Vector256.ShiftRightLogical(z, 27)) * Vector256.Create(0x94D049BB133111EBUL);
+        return z ^ Vector256.ShiftRightLogical(z, 31);
+    }
 
     private static ulong Mix(ulong z)
     {
