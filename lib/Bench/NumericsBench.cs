@@ -518,6 +518,13 @@ public static class NumericsBench
                 return (all * eye).sum(3);                                                              // (B, H, T, dh)
             }
             Func<Tensor> qkvInput = () => randn(new long[] { B, T, 3 * H * Dh }).requires_grad_(true);
+            if (p == 0)
+                using (var scope = NewDisposeScope())
+                using (no_grad())
+                {
+                    var x = qkvInput();
+                    log?.WriteLine($"    block-diagonal GEMM vs per-head attention, p = 0, same input: max |difference| {(KitAttention(x) - BlockAttention(x)).abs().max().item<float>():E1}");
+                }
             rows.AddRange(TimePair($"attention p={p:0.0#}", ("kit written out" + (p > 0 ? " + FastDropout" : ""), KitAttention),
                                    ("libtorch fused sdpa", FusedAttention), qkvInput, new long[] { B, H, T, Dh }, repeats, callsPerRepeat));
             rows.AddRange(TimePair($"attention p={p:0.0#}, per-head vs block GEMM", ("kit written out (per-head bmm)", KitAttention),
