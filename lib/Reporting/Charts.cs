@@ -188,9 +188,16 @@ public static class Charts
     public static string SaveWithPng(GenericChart chart, string htmlPath, bool png)
     {
         var html = Save(chart, htmlPath);
-        if (png) ToPng(html, Path.ChangeExtension(html, ".png"), size: SizeOf(chart));
+        if (png && !ToPng(html, Path.ChangeExtension(html, ".png"), size: SizeOf(chart)) && !toldNoChromium)
+        {
+            // Said once per process: a report folder would otherwise lose its PNGs without a word (a results/ commit deletes them).
+            toldNoChromium = true;
+            Console.Error.WriteLine("charts: PNG copies skipped, /usr/bin/chromium not found (Debian: apt-get install chromium); the HTML charts are written");
+        }
         return html;
     }
+
+    private static bool toldNoChromium;
 
     /// <summary>
     /// Renders a saved chart HTML to PNG with headless chromium (window <paramref name="size"/>, default 900×600). Returns false when chromium is absent;
