@@ -16,11 +16,11 @@ public sealed record ValueDifference(string Run, string File, string What, strin
 
 /// <summary>The outcome of comparing every run of a rerun with a reference folder.</summary>
 /// <see cref="NewColumns"/>: history columns the rerun writes and the reference (made by an older build) lacks; they
-/// cannot be compared and are named in the verdict, but do not make the rerun different. <see cref="Numerics"/>: the
+/// cannot be compared and are named in the verdict, but do not make the rerun different. <see cref="CpuClasses"/>: the
 /// two sides' CPU classes when they differ (named in a DIFFERENT verdict as the likely cause).
 public sealed record CheckResult(string RerunDir, string ReferenceDir, int Runs, long Values, IReadOnlyList<string> MissingRuns,
     IReadOnlyList<string> ExtraRuns, IReadOnlyList<ValueDifference> Differences, IReadOnlyList<string>? NewColumns = null,
-    string? Numerics = null)
+    string? CpuClasses = null)
 {
     public bool Identical => MissingRuns.Count == 0 && ExtraRuns.Count == 0 && Differences.Count == 0;
 
@@ -42,7 +42,7 @@ public sealed record CheckResult(string RerunDir, string ReferenceDir, int Runs,
         }
         if (MissingRuns.Count > 0) parts.Add($"{MissingRuns.Count} reference runs missing from the rerun ({string.Join(", ", MissingRuns.Take(3))}{(MissingRuns.Count > 3 ? ", ..." : "")})");
         if (ExtraRuns.Count > 0) parts.Add($"{ExtraRuns.Count} runs not in the reference ({string.Join(", ", ExtraRuns.Take(3))}{(ExtraRuns.Count > 3 ? ", ..." : "")})");
-        return $"DIFFERENT: {string.Join("; ", parts)}{extra}{(Numerics == null ? "" : $" ({Numerics})")}";
+        return $"DIFFERENT: {string.Join("; ", parts)}{extra}{(CpuClasses == null ? "" : $" ({CpuClasses})")}";
     }
 }
 
@@ -83,12 +83,12 @@ public static class ReferenceCheck
         return new CheckResult(rerunDir, referenceDir, reference.Count, values,
             reference.Keys.Except(rerun.Keys).Order(StringComparer.Ordinal).ToList(),
             rerun.Keys.Except(reference.Keys).Order(StringComparer.Ordinal).ToList(), diffs, newColumns.ToList(),
-            NumericsNote(referenceDir, rerunDir));
+            CpuClassNote(referenceDir, rerunDir));
     }
 
     /// <summary>The two sides' CPU classes (<see cref="ReferenceResults.ClassOf"/>) when they differ: then the bits are
     /// expected to differ, and this is the first thing a DIFFERENT verdict names. Null when they agree.</summary>
-    private static string? NumericsNote(string referenceDir, string rerunDir)
+    private static string? CpuClassNote(string referenceDir, string rerunDir)
     {
         string a = ReferenceResults.ClassOf(referenceDir), b = ReferenceResults.ClassOf(rerunDir);
         return a == b ? null : $"the reference was made on CPU class {a}, the rerun on {b}: libtorch's kernels differ between them";
