@@ -108,10 +108,8 @@ public static class GridRunner
                 using var held = IO.FileLock.TryAcquire(c.Dir + ".lock");
                 if (held == null || c.Done) continue;   // another worker has it (or finished it meanwhile)
                 pending.Remove(c);
-                bool resume = File.Exists(Path.Combine(c.Dir, "run.json"));
-                log.WriteLine($"[{total - pending.Count}/{total}] {Label(c)}: {(resume ? "resuming" : "starting")}");
-                var req = RequestFor(spec, gridDir, c, threads, device);
-                req = resume ? req with { Resume = c.Dir } : req with { Out = c.Dir };
+                var req = RequestInto(spec, gridDir, c, c.Dir, threads, device);
+                log.WriteLine($"[{total - pending.Count}/{total}] {Label(c)}: {(req.Resume != null ? "resuming" : "starting")}");
                 var summary = c.IsTeacher ? TrainingRun.Teacher(req, progress, log) : TrainingRun.Student(req, progress, log);
                 statuses.Add(new CellStatus(Label(c), c.Dir, false, summary));
                 trained = true; toldWaiting = false;
@@ -152,9 +150,7 @@ public static class GridRunner
         var teacher = new Cell(student.Group, "teacher", dir, dir);
         var rebuild = dir + ".rebuild";
         log.WriteLine($"{Label(teacher)}: finished, but its checkpoint is missing; retraining it in {rebuild} for its students");
-        var req = RequestFor(spec, gridDir, teacher, threads, device);
-        req = File.Exists(Path.Combine(rebuild, "run.json")) ? req with { Resume = rebuild } : req with { Out = rebuild };
-        TrainingRun.Teacher(req, progress, log);
+        TrainingRun.Teacher(RequestInto(spec, gridDir, teacher, rebuild, threads, device), progress, log);
         var check = ReferenceCheck.Compare(rebuild, dir);
         if (!check.Identical)
         {
@@ -173,6 +169,13 @@ public static class GridRunner
 
     /// <summary>"SETTING/DATASET@SEED/sSEED/VARIANT", or the teacher's folder for a teacher.</summary>
     public static string Label(Cell c) => c.IsTeacher ? $"{GridSpec.SafeName(c.Group.Dataset)}@{c.Group.DataSeed}/s{c.Group.Seed}/teacher ({Path.GetFileName(c.Dir)})" : $"{c.Group.Key}/{c.Variant}";
+
+    /// <summary>The cell's training into <paramref name="dir"/>: resumed when a run was started there, else a new run.</summary>
+    private static RunRequest RequestInto(GridSpec spec, string gridDir, Cell c, string dir, int threads, string device)
+    {
+        var req = RequestFor(spec, gridDir, c, threads, device);
+        return File.Exists(Path.Combine(dir, "run.json")) ? req with { Resume = dir } : req with { Out = dir };
+    }
 
     private static RunRequest RequestFor(GridSpec spec, string gridDir, Cell c, int threads, string device)
     {

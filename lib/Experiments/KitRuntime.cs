@@ -96,13 +96,9 @@ public static class KitRuntime
     /// leaves libtorch's choice alone, records the class in run.json, and keeps one reference per class
     /// (<see cref="ReferenceResults.For"/>).
     /// </summary>
-    public static string CpuClass => cpuClass.Value;
+    public static string CpuClass => cpu.Value.Vendor == "?" || cpu.Value.Isa == "?" ? "unknown" : $"{cpu.Value.Vendor}-{cpu.Value.Isa}";
 
-    private static readonly Lazy<string> cpuClass = new(() =>
-    {
-        var (vendor, _, isa) = CpuInfo();
-        return vendor == "?" || isa == "?" ? "unknown" : $"{vendor}-{isa}";
-    });
+    private static readonly Lazy<(string Vendor, string Model, string Isa)> cpu = new(CpuInfo);   // read once per process
 
     /// <summary>(vendor "intel" | "amd" | other vendor id | "?", model name, widest vector set "avx512" | "avx2" | "sse" | "?").</summary>
     private static (string Vendor, string Model, string Isa) CpuInfo()
@@ -125,8 +121,7 @@ public static class KitRuntime
     /// <summary>For run.json: the CPU class and model, and any of <see cref="NumericsVariables"/> that is set.</summary>
     public static System.Text.Json.Nodes.JsonObject Numerics()
     {
-        var (_, model, _) = CpuInfo();
-        var o = new System.Text.Json.Nodes.JsonObject { ["cpu_class"] = CpuClass, ["cpu"] = model };
+        var o = new System.Text.Json.Nodes.JsonObject { ["cpu_class"] = CpuClass, ["cpu"] = cpu.Value.Model };
         foreach (var name in NumericsVariables)
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } v) o[name] = v;
         return o;
