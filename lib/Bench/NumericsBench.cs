@@ -527,6 +527,8 @@ public static class NumericsBench
                 }
             rows.AddRange(TimePair($"attention p={p:0.0#}", ("kit written out" + (p > 0 ? " + FastDropout" : ""), KitAttention),
                                    ("libtorch fused sdpa", FusedAttention), qkvInput, new long[] { B, H, T, Dh }, repeats, callsPerRepeat));
+            rows.AddRange(TimePair($"attention p={p:0.0#}, libtorch ops vs C# kernel", ("kit written out, heads merged", x => CorrKD.Model.NarrowHeadAttention.Reference(x, H, w => CorrKD.Model.FastDropout.Apply(w, p, training: true))),
+                                   ("C# narrow-head kernel", x => CorrKD.Model.NarrowHeadAttention.Apply(x, H, p, training: true)), qkvInput, new long[] { B, T, H * Dh }, repeats, callsPerRepeat));
             rows.AddRange(TimePair($"attention p={p:0.0#}, per-head vs block GEMM", ("kit written out (per-head bmm)", KitAttention),
                                    ("block-diagonal GEMM", BlockAttention), qkvInput, new long[] { B, H, T, Dh }, repeats, callsPerRepeat));
         }

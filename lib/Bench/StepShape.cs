@@ -9,7 +9,11 @@ namespace CorrKD.Bench;
 /// </summary>
 public sealed record StepShape(string Name, string Family, int Batch, int SeqLen, int[] Dims, int Classes)
 {
-    public KitConfig Config => KitConfig.Default(Family);
+    /// <summary>The model's <see cref="CorrKD.Model.ModelOptions.Attention"/> (bench --attention); null: the config's.</summary>
+    public string? Attention { get; init; }
+
+    public KitConfig Config => Attention is null ? KitConfig.Default(Family)
+        : KitConfig.Default(Family) with { Model = KitConfig.Default(Family).Model with { Attention = Attention } };
     public int Heads => Config.Model.Heads;
     public double LearningRate => Config.Student.LearningRate;
     public double ClipGrad => Config.Student.ClipGrad;
@@ -26,5 +30,5 @@ public sealed record StepShape(string Name, string Family, int Batch, int SeqLen
     public static StepShape Named(string name) => All.FirstOrDefault(s => s.Name == name)
         ?? throw new ArgumentException($"unknown bench shape '{name}': expected one of {string.Join(", ", All.Select(s => s.Name))}");
 
-    public override string ToString() => $"{Name}: batch {Batch}, T {SeqLen}, dims {string.Join("/", Dims)}, heads {Heads}, K {Classes}";
+    public override string ToString() => $"{Name}: batch {Batch}, T {SeqLen}, dims {string.Join("/", Dims)}, heads {Heads}, K {Classes}, attention {Config.Model.Attention}";
 }

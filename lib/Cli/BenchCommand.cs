@@ -10,7 +10,7 @@ namespace CorrKD.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default]\n  bench --only e [--trials N] [--numerics-seed S] [--cases NAME,...] [--numerics in-process|children|speed|train] [--threads N]";
+    public const string Usage = "bench [--quick] [--only a,b,c,d] [--threads N[,M]] [--repeats N] [--shapes mosi,mosi-mmsa,mosei,iemocap] [--seconds S] [--load-scale F] [--pytorch-script FILE] [--python EXE] [--pytorch-threads same|default] [--attention kernel|ops]\n  bench --only e [--trials N] [--numerics-seed S] [--cases NAME,...] [--numerics in-process|children|speed|train] [--threads N]";
 
     public static int Run(CliArgs a)
     {
@@ -22,7 +22,10 @@ public static class BenchCommand
             int.TryParse(t, out var n) && n > 0 ? n : throw new CliException($"--threads expects positive integers, got '{t}'")).ToArray();
         int repeats = a.Int("repeats") ?? 3;
         if (repeats < 1) throw new CliException($"--repeats must be >= 1, got {repeats}");
-        var shapes = (a.List("shapes") ?? (quick ? new[] { "mosi" } : StepShape.All.Select(s => s.Name).ToArray())).Select(StepShape.Named).ToList();
+        var attention = a.Str("attention");
+        if (attention is not (null or "kernel" or "ops")) throw new CliException($"--attention takes kernel or ops (the model's attention; default: the config's), got '{attention}'");
+        var shapes = (a.List("shapes") ?? (quick ? new[] { "mosi" } : StepShape.All.Select(s => s.Name).ToArray()))
+            .Select(n => StepShape.Named(n) with { Attention = attention }).ToList();
         double seconds = a.Double("seconds") ?? (quick ? 4 : 10);
         double loadScale = a.Double("load-scale") ?? 1.0;
         if (!(loadScale > 0 && loadScale <= 1)) throw new CliException($"--load-scale must be in (0, 1], got {loadScale}");

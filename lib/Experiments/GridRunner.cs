@@ -198,7 +198,10 @@ public static class GridRunner
     /// <summary>The group's cells in training order, teacher first; the one place grid folder paths are made.</summary>
     public static IReadOnlyList<Cell> CellsOf(GridSpec spec, string gridDir, GridSpec.Group g)
     {
-        var cfg = GridSpec.ConfigFor(g.Setting, g.Dataset);
+        // The grid's own config file when written (what its trainings use: a folder keeps the configs it was made with),
+        // else the setting's config from the defaults.
+        var cfgPath = ConfigPath(gridDir, g);
+        var cfg = File.Exists(cfgPath) ? KitConfig.Load(cfgPath) : GridSpec.ConfigFor(g.Setting, g.Dataset);
         // Settings that leave the teacher's config alone share one teacher per (data set, data seed, seed).
         var teacherDir = Path.Combine(gridDir, "teachers", $"{GridSpec.SafeName(g.Dataset)}@{g.DataSeed}", $"s{g.Seed}", TeacherKey(cfg));
         var groupDir = Path.Combine(gridDir, "runs", g.Key);

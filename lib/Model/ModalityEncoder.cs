@@ -23,7 +23,7 @@ public sealed class ModalityEncoder : Module<Tensor, Tensor>
         proj = new TemporalConv(inputDim, o.HiddenDim, o.ConvKernel);
         embedDrop = new KitDropout(o.EmbedDropout);
         layers = new ModuleList<EncoderLayer>(Enumerable.Range(0, o.Layers)
-            .Select(_ => new EncoderLayer(o.HiddenDim, o.Heads, o.AttentionDropout, o.ResidualDropout)).ToArray());
+            .Select(_ => new EncoderLayer(o.HiddenDim, o.Heads, o.AttentionDropout, o.ResidualDropout, o.AttentionKernel)).ToArray());
         finalNorm = LayerNorm(o.HiddenDim);
         RegisterComponents();
     }

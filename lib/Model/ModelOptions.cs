@@ -25,6 +25,19 @@ public sealed record ModelOptions
     /// "features": average each over time, concatenate -> 3d.
     /// </summary>
     public string Fusion { get; init; } = "time";
+    /// <summary>
+    /// How attention is computed: "kernel", the C# kernel of <see cref="NarrowHeadAttention"/> (the shipped configs'
+    /// choice), or "ops" (also: not set), the same math in libtorch ops (<see cref="NarrowHeadAttention.Reference"/>).
+    /// Same math, different rounding, so the choice is part of a run's config. Not set is what every config written
+    /// before the kernel existed means, and it is left out of the JSON, so those configs, their runs and grids (and
+    /// their teachers' folder names) are unchanged: they resume and rebuild bit for bit.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Attention { get; init; }
+
+    /// <summary>Whether <see cref="Attention"/> selects the C# kernel.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool AttentionKernel => Attention == "kernel";
 
     public int JointDim => Fusion == "features" ? 3 * HiddenDim : HiddenDim;
 
@@ -35,6 +48,7 @@ public sealed record ModelOptions
         if (Layers < 0) throw new ArgumentException($"model: layers must be >= 0, got {Layers}");
         if (ConvKernel < 1 || ConvKernel % 2 == 0) throw new ArgumentException($"model: conv_kernel must be odd and >= 1, got {ConvKernel}");
         if (Fusion is not ("time" or "features")) throw new ArgumentException($"model: fusion must be 'time' or 'features', got '{Fusion}'");
+        if (Attention is not (null or "kernel" or "ops")) throw new ArgumentException($"model: attention must be 'kernel' or 'ops', got '{Attention}'");
         foreach (var (n, p) in new[] { ("embed_dropout", EmbedDropout), ("attention_dropout", AttentionDropout), ("residual_dropout", ResidualDropout) })
             if (p < 0 || p >= 1) throw new ArgumentException($"model: {n} must be in [0, 1), got {p}");
     }

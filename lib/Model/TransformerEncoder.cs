@@ -17,10 +17,11 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
     private readonly KitDropout residualDrop, ffDrop;
     private readonly int heads;
     private readonly double attnDropout;
+    private readonly bool kernel;
 
-    public EncoderLayer(int dim, int heads, double attentionDropout, double residualDropout) : base(nameof(EncoderLayer))
+    public EncoderLayer(int dim, int heads, double attentionDropout, double residualDropout, bool kernel = false) : base(nameof(EncoderLayer))
     {
-        this.heads = heads; attnDropout = attentionDropout;
+        this.heads = heads; attnDropout = attentionDropout; this.kernel = kernel;
         norm1 = LayerNorm(dim); norm2 = LayerNorm(dim);
         qkv = Linear(dim, 3 * dim); outProj = Linear(dim, dim);
         ff1 = Linear(dim, 4 * dim); ff2 = Linear(4 * dim, dim);
@@ -37,15 +38,13 @@ public sealed class EncoderLayer : Module<Tensor, Tensor>
         // raw (B, H, T, T) scores); under no_grad (evaluation) only the output survives, instead of every layer's
         // intermediates of all three branches at once. Same ops in the same order: results are unchanged.
         using var scope = NewDisposeScope();
-        var (b, t, d) = (x.shape[0], x.shape[1], x.shape[2]);
         var y = norm1.forward(x);
-        var parts = qkv.forward(y).view(b, t, 3, heads, d / heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, dh)
-        // softmax(Q K^T / sqrt(dh)) V, written out: faster here than libtorch's fused kernel with dropout (bench e, "speed").
-        // The 1/sqrt(dh) scale is applied to Q (B, H, T, dh), not to the T/dh-times larger scores.
-        var scores = (parts[0] * (1 / Math.Sqrt(d / heads))).matmul(parts[1].transpose(-2, -1)); // (B, H, T, T)
-        var weights = FastDropout.Apply(functional.softmax(scores, -1), attnDropout, training);
-        var attn = weights.matmul(parts[2]);                                                   // (B, H, T, dh)
-        x = x + residualDrop.forward(outProj.forward(attn.transpose(1, 2).reshape(b, t, d)));
+        // Attention per ModelOptions.Attention: the C# kernel, or the same math in libtorch ops (softmax(Q K^T / sqrt(dh)) V
+        // written out, which bench e found faster here than libtorch's fused kernel with dropout).
+        var qkvOut = qkv.forward(y);                                                                     // (B, T, 3d)
+        var attn = kernel ? NarrowHeadAttention.Apply(qkvOut, heads, attnDropout, training)
+                          : NarrowHeadAttention.Reference(qkvOut, heads, w => FastDropout.Apply(w, attnDropout, training));   // (B, T, d)
+        x = x + residualDrop.forward(outProj.forward(attn));
         var f = ff2.forward(ffDrop.forward(functional.relu(ff1.forward(norm2.forward(x)))));
         return (x + residualDrop.forward(f)).MoveToOuterDisposeScope();
     }
