@@ -17,10 +17,11 @@ public sealed record ValueDifference(string Run, string File, string What, strin
 /// <summary>The outcome of comparing every run of a rerun with a reference folder.</summary>
 /// <see cref="NewColumns"/>: history columns the rerun writes and the reference (made by an older build) lacks; they
 /// cannot be compared and are named in the verdict, but do not make the rerun different. <see cref="CpuClasses"/>: the
-/// two sides' CPU classes when they differ (named in a DIFFERENT verdict as the likely cause).
+/// two sides' CPU classes when they differ (named in a DIFFERENT verdict as the likely cause). <see cref="Configs"/>: the
+/// settings in which the two grids' configs differ (e.g. model.attention), named likewise.
 public sealed record CheckResult(string RerunDir, string ReferenceDir, int Runs, long Values, IReadOnlyList<string> MissingRuns,
     IReadOnlyList<string> ExtraRuns, IReadOnlyList<ValueDifference> Differences, IReadOnlyList<string>? NewColumns = null,
-    string? CpuClasses = null)
+    string? CpuClasses = null, string? Configs = null)
 {
     public bool Identical => MissingRuns.Count == 0 && ExtraRuns.Count == 0 && Differences.Count == 0;
 
@@ -42,7 +43,8 @@ public sealed record CheckResult(string RerunDir, string ReferenceDir, int Runs,
         }
         if (MissingRuns.Count > 0) parts.Add($"{MissingRuns.Count} reference runs missing from the rerun ({string.Join(", ", MissingRuns.Take(3))}{(MissingRuns.Count > 3 ? ", ..." : "")})");
         if (ExtraRuns.Count > 0) parts.Add($"{ExtraRuns.Count} runs not in the reference ({string.Join(", ", ExtraRuns.Take(3))}{(ExtraRuns.Count > 3 ? ", ..." : "")})");
-        return $"DIFFERENT: {string.Join("; ", parts)}{extra}{(CpuClasses == null ? "" : $" ({CpuClasses})")}";
+        var causes = new[] { Configs, CpuClasses }.Where(c => c != null).ToList();
+        return $"DIFFERENT: {string.Join("; ", parts)}{extra}{(causes.Count == 0 ? "" : $" ({string.Join("; ", causes)})")}";
     }
 }
 
@@ -83,7 +85,37 @@ public static class ReferenceCheck
         return new CheckResult(rerunDir, referenceDir, reference.Count, values,
             reference.Keys.Except(rerun.Keys).Order(StringComparer.Ordinal).ToList(),
             rerun.Keys.Except(reference.Keys).Order(StringComparer.Ordinal).ToList(), diffs, newColumns.ToList(),
-            CpuClassNote(referenceDir, rerunDir));
+            CpuClassNote(referenceDir, rerunDir), ConfigNote(referenceDir, rerunDir));
+    }
+
+    /// <summary>Where the two grids' configs (configs/*.json present on both sides) differ, setting by setting, e.g.
+    /// "the configs differ: default-mosi.json model.attention (reference not set, rerun "kernel")"; null when they agree.</summary>
+    private static string? ConfigNote(string referenceDir, string rerunDir)
+    {
+        var notes = new List<string>();
+        string dirA = Path.Combine(referenceDir, "configs"), dirB = Path.Combine(rerunDir, "configs");
+        if (!Directory.Exists(dirA) || !Directory.Exists(dirB)) return null;
+        foreach (var fa in Directory.EnumerateFiles(dirA, "*.json").Order(StringComparer.Ordinal))
+        {
+            var fb = Path.Combine(dirB, Path.GetFileName(fa));
+            if (!File.Exists(fb)) continue;
+            var (a, b) = (Flatten(JsonNode.Parse(File.ReadAllText(fa))), Flatten(JsonNode.Parse(File.ReadAllText(fb))));
+            foreach (var key in a.Keys.Union(b.Keys).Order(StringComparer.Ordinal))
+            {
+                string? va = a.GetValueOrDefault(key), vb = b.GetValueOrDefault(key);
+                if (va != vb) notes.Add($"{Path.GetFileName(fa)} {key} (reference {va ?? "not set"}, rerun {vb ?? "not set"})");
+            }
+        }
+        return notes.Count == 0 ? null : $"the configs differ: {string.Join(", ", notes.Take(4))}{(notes.Count > 4 ? $" and {notes.Count - 4} more" : "")}";
+    }
+
+    /// <summary>A JSON document's leaves keyed by their dotted path.</summary>
+    private static Dictionary<string, string> Flatten(JsonNode? node, string prefix = "", Dictionary<string, string>? into = null)
+    {
+        into ??= new Dictionary<string, string>();
+        if (node is JsonObject o) foreach (var (k, v) in o) Flatten(v, prefix.Length == 0 ? k : $"{prefix}.{k}", into);
+        else into[prefix] = node?.ToJsonString() ?? "null";
+        return into;
     }
 
     /// <summary>The two sides' CPU classes (<see cref="ReferenceResults.ClassOf"/>) when they differ: then the bits are

@@ -35,7 +35,7 @@ public static class NarrowHeadAttention
             throw new ArgumentException($"attention: expected qkv (B, T, 3*d) with d a multiple of {heads} heads, got [{string.Join(",", qkv.shape)}]");
         bool drop = training && dropout > 0;
         var (b, t) = (qkv.shape[0], qkv.shape[1]);
-        if (qkv.device_type != DeviceType.CPU || qkv.dtype != ScalarType.Float32 || !Fits(b, t, heads))
+        if (qkv.device_type != DeviceType.CPU || qkv.dtype != ScalarType.Float32 || !Fits(b, t, heads))   // host: the kernel is for CPU tensors; other devices take the ops
             return Reference(qkv, heads, w => FastDropout.Apply(w, dropout, drop));
         using var mask = drop ? FastDropout.Mask(new[] { b, heads, t, t }, dropout) : null;
         if (is_grad_enabled() && qkv.requires_grad) return Function.apply(qkv, mask, heads);
@@ -90,8 +90,8 @@ public static class NarrowHeadAttention
     private static unsafe (Tensor Output, Tensor? Weights) Forward(Tensor qkv, Tensor? mask, int heads, bool saveWeights)
     {
         var s = ShapeOf(qkv, heads);
-        var output = empty(new long[] { s.B, s.T, s.D }, ScalarType.Float32);
-        var weights = saveWeights ? empty(new long[] { s.B, s.H, s.T, s.T }, ScalarType.Float32) : null;
+        var output = empty(new long[] { s.B, s.T, s.D }, ScalarType.Float32);   // host: the kernel runs on CPU tensors only (Apply)
+        var weights = saveWeights ? empty(new long[] { s.B, s.H, s.T, s.T }, ScalarType.Float32) : null;   // host: as above
         float* x = Ptr(qkv), o = Ptr(output), w = weights is null ? null : Ptr(weights), m = mask is null ? null : Ptr(mask);
         float scale = (float)(1 / Math.Sqrt(s.Dh));
         ForEachSample(s.B, b => { for (int h = 0; h < s.H; h++) ForwardHead(s, b, h, scale, x, m, o, w); });
@@ -101,7 +101,7 @@ public static class NarrowHeadAttention
     private static unsafe Tensor Backward(Tensor qkv, Tensor weights, Tensor? mask, Tensor gradOutput, int heads)
     {
         var s = ShapeOf(qkv, heads);
-        var grad = empty(new long[] { s.B, s.T, 3 * s.D }, ScalarType.Float32);
+        var grad = empty(new long[] { s.B, s.T, 3 * s.D }, ScalarType.Float32);   // host: as above
         float* x = Ptr(qkv), w = Ptr(weights), m = mask is null ? null : Ptr(mask), go = Ptr(gradOutput), g = Ptr(grad);
         float scale = (float)(1 / Math.Sqrt(s.Dh));
         ForEachSample(s.B, b => { for (int h = 0; h < s.H; h++) BackwardHead(s, b, h, scale, x, w, m, go, g); });

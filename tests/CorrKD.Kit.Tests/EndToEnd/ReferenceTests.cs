@@ -61,6 +61,34 @@ public class ReferenceTests : IDisposable
         var missing = ReferenceCheck.Compare(rerun, reference);
         Assert.Single(missing.MissingRuns);
         Assert.Contains("reference runs missing from the rerun", missing.Verdict());
+
+        // Configs that differ (a reference made before the attention kernel) are named as the likely cause.
+        foreach (var cfg in Directory.GetFiles(Path.Combine(reference, "configs"), "*.json"))
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(cfg))!;
+            json["model"]!.AsObject().Remove("attention");
+            File.WriteAllText(cfg, json.ToJsonString());
+        }
+        Assert.Contains("the configs differ: default-mosi.json model.attention (reference not set, rerun \"kernel\")",
+                        ReferenceCheck.Compare(rerun, reference).Verdict());
+    }
+
+    /// <summary>A grid made before the attention kernel (configs without model.attention) keeps its teachers' folder
+    /// names, so it resumes and rebuilds as before: the committed study's configs still give its teachers' keys.</summary>
+    [Fact]
+    public void ConfigsWrittenBeforeTheKernelKeepTheirTeacherKeys()
+    {
+        var study = ReferenceResults.PathOf(ReferenceResults.Study);
+        foreach (var (config, teachers) in new[] { ("default-mosi.json", "synthetic-mosi@0"), ("default-iemocap.json", "synthetic-iemocap@0") })
+        {
+            var cfg = CorrKD.Training.KitConfig.Load(Path.Combine(study, "configs", config));
+            Assert.Null(cfg.Model.Attention);
+            Assert.False(cfg.Model.AttentionKernel);
+            Assert.DoesNotContain("\"attention\"", cfg.ToJson());
+            var names = Directory.GetDirectories(Path.Combine(study, "teachers", teachers, "s0")).Select(Path.GetFileName).ToList();
+            Assert.Contains(GridRunner.TeacherKey(cfg), names);
+        }
+        Assert.True(CorrKD.Training.KitConfig.Default("mosi").Model.AttentionKernel);   // the shipped configs choose the kernel
     }
 
     /// <summary>
