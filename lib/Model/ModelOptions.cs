@@ -27,7 +27,8 @@ public sealed record ModelOptions
     public string Fusion { get; init; } = "time";
     /// <summary>
     /// How attention is computed: "kernel", the C# kernel of <see cref="NarrowHeadAttention"/> (the shipped configs'
-    /// choice), or "ops" (also: not set), the same math in libtorch ops (<see cref="NarrowHeadAttention.Reference"/>).
+    /// choice; CPU float32 within its size limits, else the ops run), or "ops" (also: not set), the same math in libtorch ops
+    /// (<see cref="NarrowHeadAttention.Reference"/>).
     /// Same math, different rounding, so the choice is part of a run's config. Not set is what every config written
     /// before the kernel existed means, and it is left out of the JSON, so those configs, their runs and grids (and
     /// their teachers' folder names) are unchanged: they resume and rebuild bit for bit.

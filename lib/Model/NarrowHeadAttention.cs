@@ -11,8 +11,8 @@ namespace CorrKD.Model;
 /// (the kit's 10 heads of width 4), written in C# as one forward and one backward pass per (sample, head).
 /// <para>
 /// Why: written out in libtorch ops, each head's (T x dh)(dh x T) product is a separate MKL sgemm call whose fixed
-/// costs (dispatch, packing, beta scaling) dwarf its 10k multiply-adds; on the EPYC those calls were 41% of a
-/// training step. Here the scores, softmax, dropout and weighted sum stay in a few KB of stack per (sample, head),
+/// costs (dispatch, packing, beta scaling) dwarf its 10k multiply-adds; on the EPYC, MKL's sgemm (these calls
+/// and the model's own GEMMs) took 41% of a training step. Here the scores, softmax, dropout and weighted sum stay in a few KB of stack per (sample, head),
 /// read straight from the qkv Linear's (B, T, 3d) output and written straight into the (B, T, d) layout the output
 /// projection takes, so the head split/merge copies go too.
 /// </para>
@@ -35,7 +35,7 @@ public static class NarrowHeadAttention
             throw new ArgumentException($"attention: expected qkv (B, T, 3*d) with d a multiple of {heads} heads, got [{string.Join(",", qkv.shape)}]");
         bool drop = training && dropout > 0;
         var (b, t) = (qkv.shape[0], qkv.shape[1]);
-        if (qkv.device_type != DeviceType.CPU || qkv.dtype != ScalarType.Float32 || !Fits(b, t, heads))   // host: the kernel is for CPU tensors; other devices take the ops
+        if (qkv.device_type != DeviceType.CPU || qkv.dtype != ScalarType.Float32 || !Fits(b, t, qkv.shape[2], heads))   // host: the kernel is for CPU tensors; other devices take the ops
             return Reference(qkv, heads, w => FastDropout.Apply(w, dropout, drop));
         using var mask = drop ? FastDropout.Mask(new[] { b, heads, t, t }, dropout) : null;
         if (is_grad_enabled() && qkv.requires_grad) return Function.apply(qkv, mask, heads);
@@ -120,8 +120,10 @@ public static class NarrowHeadAttention
     /// <summary>The tensor's first float (TorchSharp exposes CPU memory as a byte span, so at most int.MaxValue bytes: see <see cref="Fits"/>).</summary>
     private static unsafe float* Ptr(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
-    /// <summary>Whether every tensor of the kernel (the largest: the (B, H, T, T) weights) fits TorchSharp's byte span.</summary>
-    private static bool Fits(long b, long t, long heads) => b * heads * t * t * sizeof(float) <= int.MaxValue;
+    /// <summary>Whether every tensor of the kernel (qkv and the (B, H, T, T) weights) fits TorchSharp's byte span, and
+    /// one (sample, head)'s buffers (backward's: (5 dh + 3) T8 floats) fit 256 KB of stack; else the ops run.</summary>
+    private static bool Fits(long b, long t, long d3, long heads) =>
+        b * Math.Max(heads * t * t, t * d3) * sizeof(float) <= int.MaxValue && (5 * (d3 / 3 / heads) + 3) * ((t + 7) & ~7) * sizeof(float) <= 256 * 1024;
 
     /// <summary>The (sample b, head h) slice of q (scaled), k and v: q row-major (T, dh); k and v transposed (dh, T8), zero-padded.</summary>
     private static unsafe void LoadHead(Shape s, int b, int h, float scale, float* qkv, float* q, float* kt, float* vt)

@@ -74,6 +74,21 @@ public class NarrowHeadAttentionTests
     }
 
     [Fact]
+    public void BeyondItsStackLimitTheOpsRun()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(4);
+        var qkv = randn(new long[] { 1, 256, 3 * 64 });   // one head of width 64 over T = 256: (5*64+3)*256 floats > 256 KB
+        Tensor kernel, ops;
+        using (no_grad())
+        {
+            kernel = NarrowHeadAttention.Apply(qkv, 1, 0.0, training: false);
+            ops = NarrowHeadAttention.Reference(qkv, 1, w => w);
+        }
+        Assert.True(kernel.eq(ops).all().item<bool>(), "expected the ops' own bits beyond the kernel's limit");
+    }
+
+    [Fact]
     public void EvaluationIsTheTrainingForwardWithoutDropout()
     {
         using var scope = NewDisposeScope();
