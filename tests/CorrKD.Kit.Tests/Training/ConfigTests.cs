@@ -45,9 +45,11 @@ public class ConfigTests
     [Fact]
     public void TeacherFoldersOfExistingGridsKeepTheirNames_AndStandardisingGetsItsOwnTeacher()
     {
-        // Pinned: the key the default MOSI teacher had before features.standardize existed (grid folders use it).
+        // Pinned: the key the default MOSI teacher had before features.standardize and model.attention existed (grid
+        // folders made then use it), and the key of the shipped config, which chooses the attention kernel.
         var cfg = KitConfig.Default("mosi");
-        Assert.Equal("teacher-be5719d5", CorrKD.Experiments.GridRunner.TeacherKey(cfg));
+        Assert.Equal("teacher-be5719d5", CorrKD.Experiments.GridRunner.TeacherKey(cfg with { Model = cfg.Model with { Attention = null } }));
+        Assert.Equal("teacher-a5e47cf0", CorrKD.Experiments.GridRunner.TeacherKey(cfg));
         var on = cfg with { Features = new() { Standardize = true } };
         Assert.NotEqual(CorrKD.Experiments.GridRunner.TeacherKey(cfg), CorrKD.Experiments.GridRunner.TeacherKey(on));
         Assert.Contains("\"standardize\": true", on.ToJson());
