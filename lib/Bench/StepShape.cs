@@ -12,8 +12,14 @@ public sealed record StepShape(string Name, string Family, int Batch, int SeqLen
     /// <summary>The model's <see cref="CorrKD.Model.ModelOptions.Attention"/> (bench --attention); null: the config's.</summary>
     public string? Attention { get; init; }
 
-    public KitConfig Config => Attention is null ? KitConfig.Default(Family)
-        : KitConfig.Default(Family) with { Model = KitConfig.Default(Family).Model with { Attention = Attention } };
+    public KitConfig Config
+    {
+        get
+        {
+            var cfg = KitConfig.Default(Family);
+            return Attention is null ? cfg : cfg with { Model = cfg.Model with { Attention = Attention } };
+        }
+    }
     public int Heads => Config.Model.Heads;
     public double LearningRate => Config.Student.LearningRate;
     public double ClipGrad => Config.Student.ClipGrad;
