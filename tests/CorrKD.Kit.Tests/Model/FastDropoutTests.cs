@@ -31,6 +31,36 @@ public class FastDropoutTests
         for (int i = 0; i < n; i++) Assert.True(Expected(i, p, seed) == mask[i], $"element {i}: {mask[i]}, law {Expected(i, p, seed)}");
     }
 
+    [Theory]
+    [InlineData(1, 0.1, 7UL)]
+    [InlineData(1000, 0.5, 123456789UL)]
+    [InlineData(4099, 0.3, ulong.MaxValue)]
+    public void TheBitsKeepExactlyTheElementsTheLawKeeps(int n, double p, ulong seed)
+    {
+        var bits = new ushort[(n + 15) / 16];
+        Array.Fill(bits, (ushort)0xFFFF);   // dirty: every bit is written, not only the kept ones
+        FastDropout.FillBits(bits, n, p, seed);
+        for (int i = 0; i < n; i++)
+        {
+            bool kept = (bits[i / 16] >> (i % 16) & 1) == 1;
+            Assert.True(kept == (Expected(i, p, seed) != 0), $"element {i}: bit {kept}, law {Expected(i, p, seed)}");
+        }
+    }
+
+    [Fact]
+    public void MaskBitsIsMaskOnTheSameSeed()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        const int n = 2 * 10 * 7 * 7;   // not a whole number of 16-element blocks
+        TorchSharp.torch.random.manual_seed(21);
+        var floats = FastDropout.Mask(new long[] { 2, 10, 7, 7 }, 0.2).data<float>().ToArray();
+        TorchSharp.torch.random.manual_seed(21);
+        var bytes = FastDropout.MaskBits(n, 0.2).data<byte>().ToArray();
+        Assert.Equal(2 * ((n + 15) / 16) + 8, bytes.Length);
+        for (int i = 0; i < n; i++) Assert.True((floats[i] != 0) == ((bytes[i / 8] >> (i % 8) & 1) == 1), $"element {i}");
+        Assert.All(bytes[^8..], b => Assert.Equal(0, b));
+    }
+
     [Fact]
     public void APrefixIsTheSameMaskAsTheWhole()
     {
