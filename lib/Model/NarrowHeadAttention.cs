@@ -97,12 +97,13 @@ public static class NarrowHeadAttention
 
     private static Shape ShapeOf(Tensor qkv, int heads) => new((int)qkv.shape[0], (int)qkv.shape[1], heads, (int)qkv.shape[2] / 3 / heads);
 
-    /// <summary>Output (B, T, d), and when <paramref name="saveWeights"/> the softmax weights before dropout (B, H, T, T) for backward.</summary>
+    /// <summary>Output (B, T, d), and when <paramref name="saveWeights"/> the softmax weights before dropout for backward:
+    /// (B, H, T, T8), each row padded with zeros to whole 8-lane vectors, the layout the kernel computes them in.</summary>
     private static unsafe (Tensor Output, Tensor? Weights) Forward(Tensor qkv, Tensor? mask, int heads, float keepScale, bool saveWeights)
     {
         var s = ShapeOf(qkv, heads);
         var output = empty(new long[] { s.B, s.T, s.D }, ScalarType.Float32);   // host: the kernel runs on CPU tensors only (Apply)
-        var weights = saveWeights ? empty(new long[] { s.B, s.H, s.T, s.T }, ScalarType.Float32) : null;   // host: as above
+        var weights = saveWeights ? empty(new long[] { s.B, s.H, s.T, s.T8 }, ScalarType.Float32) : null;   // host: as above
         float* x = Ptr(qkv), o = Ptr(output), w = weights is null ? null : Ptr(weights);
         byte* m = mask is null ? null : BytePtr(mask);
         float scale = (float)(1 / Math.Sqrt(s.Dh));
@@ -145,16 +146,16 @@ public static class NarrowHeadAttention
 
     private static unsafe byte* BytePtr(Tensor t) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
-    /// <summary>Whether every tensor of the kernel (qkv and the (B, H, T, T) weights) fits TorchSharp's byte span; else the ops run.</summary>
-    private static bool Fits(long b, long t, long d3, long heads) => b * Math.Max(heads * t * t, t * d3) * sizeof(float) <= int.MaxValue;
+    /// <summary>Whether every tensor of the kernel (qkv and the (B, H, T, T8) weights) fits TorchSharp's byte span; else the ops run.</summary>
+    private static bool Fits(long b, long t, long d3, long heads) => b * Math.Max(heads * t * ((t + 7) & ~7), t * d3) * sizeof(float) <= int.MaxValue;
 
-    /// <summary>Forward's buffers per (sample, head), in floats: q (T, dh), k^T and v^T (dh, T8), a mask row (T8), the rows'
-    /// maxima and inverse sums (T each) and the weights (T, T8).</summary>
-    private static long ForwardScratch(Shape s) => (long)s.T * s.Dh + (2L * s.Dh + 1) * s.T8 + 2L * s.T + (long)s.T * s.T8;
+    /// <summary>Forward's buffers per (sample, head), in floats: q (T, dh), k^T and v^T (dh, T8), a mask row and a dropped
+    /// weight row (T8), the rows' maxima and inverse sums (T each) and the weights (T, T8) when they are not saved.</summary>
+    private static long ForwardScratch(Shape s) => (long)s.T * s.Dh + (2L * s.Dh + 2) * s.T8 + 2L * s.T + (long)s.T * s.T8;
 
     /// <summary>Backward's buffers per (sample, head), in floats: q (T, dh), k^T, v^T, dK^T, dV^T (dh, T8), a mask row (T8),
-    /// the rows' sums (T) and three (T, T8) tables: the weights P, the dropped weights P o M and dS.</summary>
-    private static long BackwardScratch(Shape s) => (long)s.T * s.Dh + (4L * s.Dh + 1) * s.T8 + s.T + 3L * s.T * s.T8;
+    /// the rows' sums (T) and two (T, T8) tables: the dropped weights P o M and dS (P itself is read in place).</summary>
+    private static long BackwardScratch(Shape s) => (long)s.T * s.Dh + (4L * s.Dh + 1) * s.T8 + s.T + 2L * s.T * s.T8;
 
     /// <summary>The (sample b, head h) slice of q (scaled), k and v: q row-major (T, dh); k and v transposed (dh, T8), zero-padded.</summary>
     private static unsafe void LoadHead(Shape s, int b, int h, float scale, float* qkv, float* q, float* kt, float* vt)
@@ -190,24 +191,23 @@ public static class NarrowHeadAttention
     private static unsafe void ForwardHead(Shape s, int b, int h, float scale, float* qkv, byte* mask, float keepScale, float* output, float* weights, float* scratch)
     {
         int t8 = s.T8, dh = s.Dh;
-        float* q = scratch, kt = q + s.T * dh, vt = kt + dh * t8, mrow = vt + dh * t8, rowMax = mrow + t8, rowInv = rowMax + s.T;
-        float* p = rowInv + s.T;   // (T, T8): the scores, then e^(score - max), then the weights
+        float* q = scratch, kt = q + s.T * dh, vt = kt + dh * t8, mrow = vt + dh * t8, dropped = mrow + t8, rowMax = dropped + t8, rowInv = rowMax + s.T;
+        long head = (long)b * s.H + h;
+        // (T, T8): the scores, then e^(score - max), then the weights; computed in place in the saved weights when there are any
+        float* p = weights != null ? weights + head * s.T * t8 : rowInv + s.T;
         LoadHead(s, b, h, scale, qkv, q, kt, vt);
-        for (int j = s.T; j < t8; j++) mrow[j] = 0;
         Softmax(s, q, kt, p, rowMax, rowInv);
-        long slice = ((long)b * s.H + h) * s.T * s.T;
         for (int i = 0; i < s.T; i++)
         {
             float* pi = p + (long)i * t8;
             var inv = Vector256.Create(rowInv[i]);
             for (int j = 0; j < t8; j += 8) Store(pi + j, Load(pi + j) * inv);
-            if (weights != null) new Span<float>(pi, s.T).CopyTo(new Span<float>(weights + slice + (long)i * s.T, s.T));
-            if (mask != null)   // the weights after dropout, in place
+            if (mask != null)   // the weights after dropout
             {
-                LoadMaskRow(s, mask, slice + (long)i * s.T, keepScale, mrow);
-                for (int j = 0; j < t8; j += 8) Store(pi + j, Load(pi + j) * Load(mrow + j));
+                LoadMaskRow(s, mask, (head * s.T + i) * s.T, keepScale, mrow);
+                for (int j = 0; j < t8; j += 8) Store(dropped + j, Load(pi + j) * Load(mrow + j));
             }
-            RowTimesColumns(pi, vt, t8, dh, output + ((long)b * s.T + i) * s.D + h * dh, 1f, fromZero: false);
+            RowTimesColumns(mask != null ? dropped : pi, vt, t8, dh, output + ((long)b * s.T + i) * s.D + h * dh, 1f, fromZero: false);
         }
     }
 
@@ -286,19 +286,18 @@ public static class NarrowHeadAttention
     {
         int t8 = s.T8, dh = s.Dh, d3 = 3 * s.D;
         float* q = scratch, kt = q + s.T * dh, vt = kt + dh * t8, dkt = vt + dh * t8, dvt = dkt + dh * t8;
-        float* mrow = dvt + dh * t8, rowDot = mrow + t8, p = rowDot + s.T, pm = p + (long)s.T * t8, ds = pm + (long)s.T * t8;   // p, pm, ds: (T, T8)
+        float* mrow = dvt + dh * t8, rowDot = mrow + t8, pm = rowDot + s.T, ds = pm + (long)s.T * t8;   // pm, ds: (T, T8)
         LoadHead(s, b, h, scale, qkv, q, kt, vt);
         for (int j = 0; j < t8; j++) mrow[j] = mask == null && j < s.T ? 1f : 0f;
-        long slice = ((long)b * s.H + h) * s.T * s.T;
+        long head = (long)b * s.H + h;
+        float* p = weights + head * s.T * t8;   // the saved weights (T, T8), zero in the pads: zero gradients there
         float* gRow = grad + (long)b * s.T * d3 + h * dh;
         float* goHead = gradOut + (long)b * s.T * s.D + h * dh;   // row i at goHead + i * D
         // Pass 1, per row: dP = (dO V^T) o M (kept in ds), P o M (kept for dV), rowsum(P o dP). Rows are independent.
         for (int i = 0; i < s.T; i++)
         {
             float* pi = p + (long)i * t8, go = goHead + (long)i * s.D, pmi = pm + (long)i * t8, dsi = ds + (long)i * t8;
-            new Span<float>(weights + slice + (long)i * s.T, s.T).CopyTo(new Span<float>(pi, s.T));
-            for (int j = s.T; j < t8; j++) pi[j] = 0;   // pads: zero weights, so zero gradients there
-            if (mask != null) LoadMaskRow(s, mask, slice + (long)i * s.T, keepScale, mrow);
+            if (mask != null) LoadMaskRow(s, mask, (head * s.T + i) * s.T, keepScale, mrow);
             var dot = Vector256<float>.Zero;
             for (int j = 0; j < t8; j += 8)
             {
