@@ -94,7 +94,9 @@ public static class KitRuntime
     /// reproducibility switch (MKL_CBWR=AVX2) applies on Intel CPUs only (elsewhere MKL falls back to its automatic
     /// branch), and its vendor-neutral branch (COMPATIBLE, SSE2) made a training epoch 30% slower here. So the kit
     /// leaves libtorch's choice alone, records the class in run.json, and keeps one reference per class
-    /// (<see cref="ReferenceResults.For"/>).
+    /// (<see cref="ReferenceResults.For"/>). Classes are a conservative split: two classes may give the same bits (an
+    /// AMD EPYC with AVX-512 reran the AMD AVX2 references bit for bit), which a reference's CPU-CLASS file then
+    /// records (<see cref="ReferenceResults.ClassesOf"/>).
     /// </summary>
     public static string CpuClass => cpu.Value.Vendor == "?" || cpu.Value.Isa == "?" ? "unknown" : $"{cpu.Value.Vendor}-{cpu.Value.Isa}";
 

@@ -40,7 +40,9 @@ public static class ReferenceResults
 
     public static string PathOf(string name) => Path.Combine(RepoRoot(), Folder, name);
 
-    /// <summary>The file in a reference folder naming the CPU class it was made on (<see cref="KitRuntime.CpuClass"/>).</summary>
+    /// <summary>The file in a reference folder naming the CPU class it was made on (<see cref="KitRuntime.CpuClass"/>) on
+    /// its first line, then, one per line, any other class on which a rerun was found bit-identical to it (a line may
+    /// end in a "# how it was checked" comment). See <see cref="ClassesOf"/>.</summary>
     public const string CpuClassFile = "CPU-CLASS";
 
     /// <summary>
@@ -53,15 +55,26 @@ public static class ReferenceResults
         cpuClass ??= KitRuntime.CpuClass;
         var own = PathOf($"{name}@{cpuClass}");
         var dir = Directory.Exists(own) ? own : PathOf(name);
-        return (dir, ClassOf(dir));
+        return (dir, ClassesOf(dir).Contains(cpuClass) ? cpuClass : ClassOf(dir));
     }
 
-    /// <summary>The CPU class a reference (or any grid folder) was made on: its CPU-CLASS file, else what its runs'
+    /// <summary>The CPU classes whose reruns give a reference folder's bits: the class it was made on
+    /// (<see cref="ClassOf"/>) and the further classes its CPU-CLASS file lists as checked identical.</summary>
+    public static IReadOnlyList<string> ClassesOf(string dir)
+    {
+        var file = Path.Combine(dir, CpuClassFile);
+        if (!File.Exists(file)) return new[] { ClassOf(dir) };
+        return File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).Where(l => l.Length > 0).Distinct().ToList();
+    }
+
+    /// <summary>The CPU class a reference (or any grid folder) was made on: its CPU-CLASS file's first line, else what its runs'
     /// run.json record (environment.numerics.cpu_class), else "not recorded".</summary>
     public static string ClassOf(string dir)
     {
         var file = Path.Combine(dir, CpuClassFile);
-        if (File.Exists(file)) return File.ReadAllText(file).Trim();
+        if (File.Exists(file))
+            return File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).FirstOrDefault(l => l.Length > 0)
+                   ?? throw new InvalidDataException($"{file}: empty; its first line must name the CPU class the reference was made on");
         if (!Directory.Exists(dir)) return NotRecorded;
         var classes = Directory.EnumerateFiles(dir, "run.json", SearchOption.AllDirectories).Select(RecordedClass)
             .Distinct().Order(StringComparer.Ordinal).ToList();

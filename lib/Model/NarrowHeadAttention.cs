@@ -23,7 +23,7 @@ namespace CorrKD.Model;
 /// weighted sums; in backward dP and row dots, dS and dQ, then dV and dK accumulated over rows in registers) runs
 /// over all rows of a head, so the rows' independent reductions overlap; lane sums use horizontal adds. None of this
 /// changes an operation or its order, so the bits are those of the first, row-at-a-time version.
-/// /// </para>
+/// </para>
 /// <para>
 /// The same math as <see cref="Reference"/> (the kit's attention before this kernel, kept for non-CPU devices and as
 /// the tests' reference), but not the same rounding: dot products and sums run in a fixed order over 8-lane

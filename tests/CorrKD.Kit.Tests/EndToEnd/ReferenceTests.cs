@@ -57,6 +57,14 @@ public class ReferenceTests : IDisposable
         Assert.Single(changed.Differences);
         Assert.StartsWith("DIFFERENT: 1 of ", changed.Verdict());
 
+        // A reference of another CPU class names the classes as the likely cause, unless it lists the rerun's class as checked identical.
+        var classFile = Path.Combine(reference, ReferenceResults.CpuClassFile);
+        File.WriteAllText(classFile, "other-class\n");
+        Assert.Contains("made on CPU class other-class, the rerun on " + KitRuntime.CpuClass, ReferenceCheck.Compare(rerun, reference).Verdict());
+        File.WriteAllText(classFile, $"other-class\n{KitRuntime.CpuClass} # checked\n");
+        Assert.DoesNotContain("CPU class", ReferenceCheck.Compare(rerun, reference).Verdict());
+        File.Delete(classFile);
+
         Directory.Delete(Path.GetDirectoryName(results)!, true);
         var missing = ReferenceCheck.Compare(rerun, reference);
         Assert.Single(missing.MissingRuns);
@@ -71,6 +79,22 @@ public class ReferenceTests : IDisposable
         }
         Assert.Contains("the configs differ: default-mosi.json model.attention (reference not set, rerun \"kernel\")",
                         ReferenceCheck.Compare(rerun, reference).Verdict());
+    }
+
+    /// <summary>A reference's CPU-CLASS file names the class it was made on, then classes on which a rerun was found
+    /// identical: those count as its own (the test below is then strict there), and a check from one of them names no
+    /// CPU-class cause; any other class still does.</summary>
+    [Fact]
+    public void ACpuClassFileCanListClassesCheckedIdentical()
+    {
+        var reference = Path.Combine(root, "ref");
+        Directory.CreateDirectory(reference);
+        File.WriteAllText(Path.Combine(reference, ReferenceResults.CpuClassFile), "amd-avx2\n\namd-avx512   # a fresh clone's rerun matched\n");
+        Assert.Equal("amd-avx2", ReferenceResults.ClassOf(reference));
+        Assert.Equal(new[] { "amd-avx2", "amd-avx512" }, ReferenceResults.ClassesOf(reference));
+        File.WriteAllText(Path.Combine(reference, ReferenceResults.CpuClassFile), "");
+        var e = Assert.Throws<InvalidDataException>(() => ReferenceResults.ClassOf(reference));
+        Assert.Contains(ReferenceResults.CpuClassFile, e.Message);
     }
 
     /// <summary>A grid made before the attention kernel (configs without model.attention) keeps its teachers' folder
