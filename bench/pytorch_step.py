@@ -13,6 +13,7 @@ CE + SCD + CPD + RCD (JSD statistics networks) + global-norm gradient clipping +
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -145,7 +146,37 @@ class Objective(nn.Module):
         return F.cross_entropy(zs, y) + self.scd(hs, ht) + self.cpd(hs, ht, y) + rcd
 
 
+def blas_libraries():
+    """Paths of the BLAS/LAPACK libraries this process has mapped (after a matmul has loaded them), ";"-joined.
+    Debian's torch calls libblas.so.3 and liblapack.so.3, which its alternatives point at OpenBLAS or the reference BLAS."""
+    torch.ones(2, 2) @ torch.ones(2, 2)
+    found = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            name = os.path.basename(path)
+            if any(k in name for k in ("blas", "lapack", "blis", "mkl")) and path not in found:
+                found.append(path)
+    return ";".join(found) or "none found"
+
+
+def sgemm_gflops():
+    """Single-thread GFLOP/s of a 512x512 float32 matmul, best of 5: tells an optimised BLAS (tens) from the
+    reference one (about 2)."""
+    torch.set_num_threads(1)
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * 512 ** 3 / best / 1e9
+
+
 def main():
+    if sys.argv[1:] == ["--blas"]:   # the bench's availability check: torch's version, BLAS and its speed, nothing else
+        print(json.dumps({"torch": torch.__version__, "blas": blas_libraries(), "sgemm_gflops": sgemm_gflops()}))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--seq", type=int, required=True)
@@ -190,7 +221,7 @@ def main():
 
     for _ in range(a.warmup):
         step()
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_libraries(),
                       "params_backbone": sum(p.numel() for p in student.parameters()),
                       "params_objective": sum(p.numel() for p in objective.parameters())}), flush=True)
 

@@ -23,6 +23,8 @@ public sealed class PyTorchStepProcess : IDisposable
     public long ObjectiveParameters { get; }
     public string TorchVersion { get; }
     public int Threads { get; }
+    /// <summary>The BLAS library the child has mapped (e.g. .../openblas-pthread/libblas.so.3).</summary>
+    public string Blas { get; }
 
     /// <param name="shape">Batch, sequence and feature sizes of the step.</param>
     /// <param name="threads">torch.set_num_threads(N) in the child; 0 leaves torch's own default (to measure whether it matters)</param>
@@ -51,6 +53,7 @@ public sealed class PyTorchStepProcess : IDisposable
         ObjectiveParameters = (long)ready["params_objective"]!;
         TorchVersion = (string)ready["torch"]!;
         Threads = (int)ready["threads"]!;
+        Blas = (string?)ready["blas"] ?? "not reported";
     }
 
     /// <summary>Wall seconds the child reports for <paramref name="steps"/> consecutive steps.</summary>
@@ -61,22 +64,39 @@ public sealed class PyTorchStepProcess : IDisposable
         return (double)ReadJson("run")["seconds"]!;
     }
 
-    /// <summary>Null when <paramref name="python"/> can import torch with a usable BLAS, else why not and how to install.</summary>
-    public static string? Unavailable(string python = DefaultPython)
+    /// <summary>Null when <paramref name="python"/> runs <paramref name="script"/> with torch on an optimised BLAS, else
+    /// why not and how to install. Debian's torch calls libblas.so.3, which points at the reference (netlib) BLAS unless
+    /// OpenBLAS is installed; against its unoptimised GEMMs a throughput ratio would only measure the BLAS (on an EPYC
+    /// it made PyTorch's step 2–8x slower), so the bench then runs without the baseline. The check times one 512x512
+    /// matmul on one thread (<see cref="BlasProblem"/>).</summary>
+    public static string? Unavailable(string python, string script)
     {
         if (!File.Exists(python)) return $"{python} not found; install: {InstallHint}";
         try
         {
             var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            psi.ArgumentList.Add("-c"); psi.ArgumentList.Add("import torch, numpy; print(torch.__version__)");
+            psi.ArgumentList.Add(script); psi.ArgumentList.Add("--blas");
+            psi.Environment["OPENBLAS_NUM_THREADS"] = "1";
             using var p = Process.Start(psi)!;
             var err = p.StandardError.ReadToEndAsync();
-            p.StandardOutput.ReadToEnd();
+            var output = p.StandardOutput.ReadToEnd();
             p.WaitForExit();
-            return p.ExitCode == 0 ? null : $"{python} cannot import torch/numpy ({err.Result.Trim().Split('\n').LastOrDefault()}); install: {InstallHint}";
+            if (p.ExitCode != 0) return $"{python} cannot run {script} ({err.Result.Trim().Split('\n').LastOrDefault()}); install: {InstallHint}";
+            var reply = JsonNode.Parse(output.Trim().Split('\n').Last())!;
+            return BlasProblem((double)reply["sgemm_gflops"]!, (string?)reply["blas"] ?? "none found", python);
         }
-        catch (Exception e) { return $"{python} failed to run ({e.Message}); install: {InstallHint}"; }
+        catch (Exception e) when (e is not OutOfMemoryException) { return $"{python} failed to run {script} ({e.Message}); install: {InstallHint}"; }
     }
+
+    /// <summary>Below this single-thread sgemm rate (GFLOP/s) torch's BLAS counts as unoptimised: the reference BLAS
+    /// gave 4.8 on an EPYC (Zen 4), OpenBLAS 133–151.</summary>
+    public const double MinSgemmGflops = 10;
+
+    /// <summary>Why a PyTorch whose BLAS runs a 512x512 sgemm at <paramref name="gflops"/> is no baseline, or null.</summary>
+    public static string? BlasProblem(double gflops, string blas, string python) =>
+        gflops >= MinSgemmGflops ? null
+            : $"{python}'s torch multiplies 512x512 matrices at {gflops:0.0} GFLOP/s on one thread (below {MinSgemmGflops}: an unoptimised BLAS, " +
+              $"e.g. Debian's reference libblas3; mapped: {blas}), so a ratio against it would measure the BLAS; install: {InstallHint}";
 
     /// <summary>bench/pytorch_step.py found upwards from the working directory or the build output, or null.</summary>
     public static string? FindScript()

@@ -54,8 +54,8 @@ public static class TrainingThroughputBench
     public static List<ThroughputRow> Run(TrainingBenchOptions o, TextWriter log, out string? baselineMissing)
     {
         var script = o.Script ?? PyTorchStepProcess.FindScript();
-        baselineMissing = PyTorchStepProcess.Unavailable(o.Python)
-            ?? (script == null ? "bench/pytorch_step.py not found (run from the repository or pass --pytorch-script)" : null);
+        baselineMissing = script == null ? "bench/pytorch_step.py not found (run from the repository or pass --pytorch-script)"
+            : PyTorchStepProcess.Unavailable(o.Python, script);
         if (baselineMissing != null) log.WriteLine($"PyTorch baseline unavailable: {baselineMissing}");
         var rows = new List<ThroughputRow>();
         int savedThreads = get_num_threads();
@@ -74,7 +74,7 @@ public static class TrainingThroughputBench
                     if (py != null)
                     {
                         log.WriteLine($"  parameters {shape.Name}: TorchSharp backbone {ts.BackboneParameters} + objective {ts.ObjectiveParameters}, " +
-                                      $"PyTorch backbone {py.BackboneParameters} + objective {py.ObjectiveParameters} (torch {py.TorchVersion}, {py.Threads} threads)");
+                                      $"PyTorch backbone {py.BackboneParameters} + objective {py.ObjectiveParameters} (torch {py.TorchVersion}, {py.Threads} threads, BLAS {py.Blas.Split(';')[0]})");
                         if (py.BackboneParameters != ts.BackboneParameters || py.ObjectiveParameters != ts.ObjectiveParameters)
                             throw new InvalidOperationException($"bench: parameter counts differ for {shape.Name}, so the PyTorch model is not the kit's model; fix bench/pytorch_step.py");
                     }

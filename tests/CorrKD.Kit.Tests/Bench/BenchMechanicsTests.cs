@@ -38,6 +38,24 @@ public class BenchMechanicsTests
         => Assert.Equal(expected, BenchStats.StepsFor(target, step));
 
     [Fact]
+    public void The_PyTorch_baseline_is_refused_on_an_unoptimised_BLAS_only()
+    {
+        var why = PyTorchStepProcess.BlasProblem(1.8, "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0", "/usr/bin/python3");
+        Assert.Contains("1.8 GFLOP/s", why);
+        Assert.Contains("blas/libblas.so.3.11.0", why);
+        Assert.Contains("libopenblas0-pthread", why);
+        Assert.Null(PyTorchStepProcess.BlasProblem(55, "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so", "/usr/bin/python3"));
+    }
+
+    [Fact]
+    public void A_missing_interpreter_is_named_with_the_install_hint()
+    {
+        var why = PyTorchStepProcess.Unavailable("/nonexistent/python3", "bench/pytorch_step.py");
+        Assert.Contains("/nonexistent/python3 not found", why);
+        Assert.Contains("libopenblas0-pthread", why);
+    }
+
+    [Fact]
     public void Resident_memory_is_read_from_proc_on_linux()
     {
         if (!OperatingSystem.IsLinux()) return;
