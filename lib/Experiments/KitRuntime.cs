@@ -94,9 +94,11 @@ public static class KitRuntime
     /// reproducibility switch (MKL_CBWR=AVX2) applies on Intel CPUs only (elsewhere MKL falls back to its automatic
     /// branch), and its vendor-neutral branch (COMPATIBLE, SSE2) made a training epoch 30% slower here. So the kit
     /// leaves libtorch's choice alone, records the class in run.json, and keeps one reference per class
-    /// (<see cref="ReferenceResults.For"/>). Classes are a conservative split: two classes may give the same bits (an
-    /// AMD EPYC with AVX-512 reran the AMD AVX2 references bit for bit), which a reference's CPU-CLASS file then
-    /// records (<see cref="ReferenceResults.ClassesOf"/>).
+    /// (<see cref="ReferenceResults.For"/>). Classes are a conservative split: two classes may give the same bits for
+    /// some work, which a reference's CPU-CLASS file then records (<see cref="ReferenceResults.ClassesOf"/>). An AMD EPYC
+    /// with AVX-512 reran the AMD AVX2 references (attention kernel) bit for bit, but not a study teacher trained with
+    /// the libtorch-ops attention (49 of 217 values differed): something the kernel replaces (libtorch's softmax or
+    /// MKL's small per-head products) rounds by vector width.
     /// </summary>
     public static string CpuClass => cpu.Value.Vendor == "?" || cpu.Value.Isa == "?" ? "unknown" : $"{cpu.Value.Vendor}-{cpu.Value.Isa}";
 
