@@ -161,8 +161,8 @@ def blas_libraries():
 
 
 def sgemm_gflops():
-    """Single-thread GFLOP/s of a 512x512 float32 matmul, best of 5: tells an optimised BLAS (tens) from the
-    reference one (about 2)."""
+    """Single-thread GFLOP/s of a 512x512 float32 matmul, best of 5: tells an optimised BLAS (over a hundred
+    on an EPYC with OpenBLAS) from the reference one (about 5)."""
     torch.set_num_threads(1)
     a, b = torch.randn(512, 512), torch.randn(512, 512)
     best = float("inf")

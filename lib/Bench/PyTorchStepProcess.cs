@@ -23,7 +23,7 @@ public sealed class PyTorchStepProcess : IDisposable
     public long ObjectiveParameters { get; }
     public string TorchVersion { get; }
     public int Threads { get; }
-    /// <summary>The BLAS library the child has mapped (e.g. .../openblas-pthread/libblas.so.3).</summary>
+    /// <summary>The BLAS/LAPACK libraries the child has mapped, ";"-joined (e.g. .../openblas-pthread/libopenblasp-r0.3.21.so;...).</summary>
     public string Blas { get; }
 
     /// <param name="shape">Batch, sequence and feature sizes of the step.</param>
@@ -67,7 +67,7 @@ public sealed class PyTorchStepProcess : IDisposable
     /// <summary>Null when <paramref name="python"/> runs <paramref name="script"/> with torch on an optimised BLAS, else
     /// why not and how to install. Debian's torch calls libblas.so.3, which points at the reference (netlib) BLAS unless
     /// OpenBLAS is installed; against its unoptimised GEMMs a throughput ratio would only measure the BLAS (on an EPYC
-    /// it made PyTorch's step 2–8x slower), so the bench then runs without the baseline. The check times one 512x512
+    /// it made PyTorch's step 3–4x slower), so the bench then runs without the baseline. The check times one 512x512
     /// matmul on one thread (<see cref="BlasProblem"/>).</summary>
     public static string? Unavailable(string python, string script)
     {

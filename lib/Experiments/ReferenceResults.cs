@@ -60,21 +60,23 @@ public static class ReferenceResults
 
     /// <summary>The CPU classes whose reruns give a reference folder's bits: the class it was made on
     /// (<see cref="ClassOf"/>) and the further classes its CPU-CLASS file lists as checked identical.</summary>
-    public static IReadOnlyList<string> ClassesOf(string dir)
+    public static IReadOnlyList<string> ClassesOf(string dir) => FileClasses(dir) ?? new[] { ClassOf(dir) };
+
+    /// <summary>The classes a folder's CPU-CLASS file lists (comments and blank lines dropped), or null without one.</summary>
+    private static IReadOnlyList<string>? FileClasses(string dir)
     {
         var file = Path.Combine(dir, CpuClassFile);
-        if (!File.Exists(file)) return new[] { ClassOf(dir) };
-        return File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).Where(l => l.Length > 0).Distinct().ToList();
+        if (!File.Exists(file)) return null;
+        var classes = File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).Where(l => l.Length > 0).Distinct().ToList();
+        return classes.Count > 0 ? classes
+            : throw new InvalidDataException($"{file}: empty; its first line must name the CPU class the reference was made on");
     }
 
     /// <summary>The CPU class a reference (or any grid folder) was made on: its CPU-CLASS file's first line, else what its runs'
     /// run.json record (environment.numerics.cpu_class), else "not recorded".</summary>
     public static string ClassOf(string dir)
     {
-        var file = Path.Combine(dir, CpuClassFile);
-        if (File.Exists(file))
-            return File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).FirstOrDefault(l => l.Length > 0)
-                   ?? throw new InvalidDataException($"{file}: empty; its first line must name the CPU class the reference was made on");
+        if (FileClasses(dir) is { } listed) return listed[0];
         if (!Directory.Exists(dir)) return NotRecorded;
         var classes = Directory.EnumerateFiles(dir, "run.json", SearchOption.AllDirectories).Select(RecordedClass)
             .Distinct().Order(StringComparer.Ordinal).ToList();
