@@ -97,8 +97,8 @@ public static class KitRuntime
     /// (<see cref="ReferenceResults.For"/>). Classes are a conservative split: two classes may give the same bits for
     /// some work, which a reference's CPU-CLASS file then records (<see cref="ReferenceResults.ClassesOf"/>). An AMD EPYC
     /// with AVX-512 reran the AMD AVX2 references (attention kernel) bit for bit, but not a study teacher trained with
-    /// the libtorch-ops attention (49 of 217 values differed): something the kernel replaces (libtorch's softmax or
-    /// MKL's small per-head products) rounds by vector width.
+    /// the libtorch-ops attention (49 of 217 values differed). libtorch ran its AVX2 kernels on both, so the likely
+    /// cause is MKL's path for the ops' tiny per-head products, which the kernel replaces (not isolated).
     /// </summary>
     public static string CpuClass => cpu.Value.Vendor == "?" || cpu.Value.Isa == "?" ? "unknown" : $"{cpu.Value.Vendor}-{cpu.Value.Isa}";
 
