@@ -88,7 +88,7 @@ public static class ExperimentCommands
             if (shard.Count > 1) { Console.WriteLine($"shard {shard.Index}/{shard.Count} done; when all finish, rerun `study --resume {dir}` to analyse"); return 0; }
         }
         var report = Path.Combine(dir, "report");
-        Console.WriteLine(Experiments.Study.WriteReport(GridRunner.CollectResults(new[] { dir }), report, png: !smoke,
+        Console.WriteLine(Experiments.Study.WriteReport(Experiments.Study.Results(dir), report, png: !smoke,
             header: Experiments.Study.StatusText(spec, dir), spec: spec, gridDir: dir));
         Console.WriteLine($"study under {Path.GetFullPath(dir)}; report in {Path.GetFullPath(report)}");
         return 0;

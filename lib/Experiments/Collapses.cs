@@ -15,7 +15,7 @@ namespace CorrKD.Experiments;
 /// </summary>
 public sealed record CollapseRow(string Dataset, int DataSeed, int Seed, string Setting, string Variant, int EpochsRun, int BestEpoch,
     int FirstCollapsed, int LastCollapsed, int CollapsedEpochs, bool CollapsedAtBest, double ValidAvAtBest, double BestValidAv, int BestValidAvEpoch,
-    int MetricEpoch, bool CollapsedAtMetricEpoch, bool MetricTruncated)
+    int MetricEpoch, bool CollapsedAtMetricEpoch, bool MetricTruncated, string RunDir)
 {
     /// <summary>Collapsed at some epoch and recovered later: the collapse is transient.</summary>
     public bool Recovered => LastCollapsed > 0 && LastCollapsed < EpochsRun;
@@ -35,11 +35,12 @@ public static class Collapses
     public const double Share = 0.98;
     private static readonly string[] AudioVision = { "a", "v" };
 
-    /// <summary>Every finished student run under a grid folder with per-set validation columns, in path order.</summary>
+    /// <summary>Every finished student run with per-set validation columns under a grid folder and the study folders it
+    /// is pooled with (<see cref="Study.Folders"/>), in path order within each.</summary>
     public static IReadOnlyList<CollapseRow> Read(string gridDir)
     {
         var rows = new List<CollapseRow>();
-        foreach (var (rel, dir) in ReferenceCheck.Runs(gridDir).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (rel, dir) in Study.Folders(gridDir).SelectMany(g => ReferenceCheck.Runs(g).OrderBy(kv => kv.Key, StringComparer.Ordinal)))
         {
             var parts = rel.Split('/');   // runs/SETTING/DATASET@DS/sSEED/VARIANT
             if (parts.Length != 5 || parts[0] != "runs") continue;
@@ -57,7 +58,7 @@ public static class Collapses
             rows.Add(new CollapseRow(parts[2][..at], int.Parse(parts[2][(at + 1)..], CultureInfo.InvariantCulture), int.Parse(parts[3][1..], CultureInfo.InvariantCulture),
                 parts[1], parts[4], epochs, best, collapsed.FirstOrDefault(), collapsed.LastOrDefault(), collapsed.Count,
                 collapsed.Contains(best), 100 * Av(best - 1), 100 * Av(bestAv), (int)h["epoch"][bestAv],
-                metricEpoch, collapsed.Contains(metricEpoch), truncated));
+                metricEpoch, collapsed.Contains(metricEpoch), truncated, dir));
         }
         return rows;
     }

@@ -198,15 +198,24 @@ public static class GridRunner
     /// <summary>The group's cells in training order, teacher first; the one place grid folder paths are made.</summary>
     public static IReadOnlyList<Cell> CellsOf(GridSpec spec, string gridDir, GridSpec.Group g)
     {
-        // The grid's own config file when written (what its trainings use: a folder keeps the configs it was made with),
-        // else the setting's config from the defaults.
-        var cfgPath = ConfigPath(gridDir, g);
-        var cfg = File.Exists(cfgPath) ? KitConfig.Load(cfgPath) : GridSpec.ConfigFor(g.Setting, g.Dataset);
+        var cfg = GroupConfig(gridDir, g);
         // Settings that leave the teacher's config alone share one teacher per (data set, data seed, seed).
         var teacherDir = Path.Combine(gridDir, "teachers", $"{GridSpec.SafeName(g.Dataset)}@{g.DataSeed}", $"s{g.Seed}", TeacherKey(cfg));
         var groupDir = Path.Combine(gridDir, "runs", g.Key);
         return VariantsOf(spec, g).Select(v => new Cell(g, v, Path.Combine(groupDir, v), teacherDir))
             .Prepend(new Cell(g, "teacher", teacherDir, teacherDir)).ToList();
+    }
+
+    /// <summary>The config a group trains with: the grid's own config file when written (a folder keeps the configs it
+    /// was made with, e.g. a study begun before the attention kernel keeps the ops), else the setting's config from
+    /// the defaults. <paramref name="cache"/>, when given, holds configs already read, by path.</summary>
+    private static KitConfig GroupConfig(string gridDir, GridSpec.Group g, Dictionary<string, KitConfig>? cache = null)
+    {
+        var path = ConfigPath(gridDir, g);
+        if (cache != null && cache.TryGetValue(path, out var known)) return known;
+        var cfg = File.Exists(path) ? KitConfig.Load(path) : GridSpec.ConfigFor(g.Setting, g.Dataset);
+        cache?.Add(path, cfg);
+        return cfg;
     }
 
     private static string ConfigPath(string gridDir, GridSpec.Group g) =>
@@ -255,7 +264,7 @@ public static class GridRunner
 
     /// <summary>Every results.csv under the given folders (grids or single runs), merged; in a grid the setting
     /// name prefixes the variant ("tau1:kd") unless it is "default"; a shared teacher is named after the first
-    /// setting that uses it.</summary>
+    /// setting that uses it (its key from the grid's own configs, as it was trained).</summary>
     public static List<ResultRow> CollectResults(IEnumerable<string> folders)
     {
         var rows = new List<ResultRow>();
@@ -266,8 +275,9 @@ public static class GridRunner
             if (File.Exists(Path.Combine(folder, "grid.json")))
             {
                 var spec = GridSpec.Read(folder);
+                var configs = new Dictionary<string, KitConfig>();
                 foreach (var g in spec.Groups())
-                    teacherSetting.TryAdd(TeacherKey(GridSpec.ConfigFor(g.Setting, g.Dataset)), g.Setting.Name);
+                    teacherSetting.TryAdd(TeacherKey(GroupConfig(folder, g, configs)), g.Setting.Name);
             }
             foreach (var f in Directory.EnumerateFiles(folder, "results.csv", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {

@@ -67,7 +67,7 @@ public static class ReadmeBlocks
     private static string StudyAnswer(string gridDir, string repoRoot)
     {
         var spec = GridSpec.Read(gridDir);
-        var (effects, _) = Study.Analyse(GridRunner.CollectResults(new[] { gridDir }), spec: spec);
+        var (effects, _) = Study.Analyse(Study.Results(gridDir), spec: spec);
         var rel = Path.GetRelativePath(repoRoot, gridDir).Replace('\\', '/');
         var sb = new StringBuilder();
         sb.AppendLine($"From `{rel}` (`./kit study`; synthetic data, **not the paper's numbers**). {Study.StatusText(spec, gridDir, withWallTime: false)}");

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CorrKD.Reporting;
+using CorrKD.Training;
 
 namespace CorrKD.Experiments;
 
@@ -314,10 +315,73 @@ public static class Study
     }
 
     /// <summary>
-    /// How far a study folder has got: finished trainings per setting, wall time (first start to last finish)
-    /// and training time summed over runs. A report on an unfinished study says so in its first line.
+    /// The file in a study folder naming, one per line and relative to it, other study folders whose finished pairs join
+    /// its analysis (a line may end in a "# comment"): later generations of the same design on other seeds, e.g. one
+    /// made with the attention kernel after the study's own configs had fixed the libtorch-ops attention. Pairs are
+    /// independent replicates, and the two attentions are the same math with different rounding, as two CPU classes are.
     /// </summary>
-    public static string StatusText(GridSpec spec, string gridDir, bool withWallTime = true)
+    public const string PoolFile = "POOLED-WITH";
+
+    /// <summary>A study folder and the folders its <see cref="PoolFile"/> names (none without one), in that order.</summary>
+    public static IReadOnlyList<string> Folders(string studyDir)
+    {
+        var file = Path.Combine(studyDir, PoolFile);
+        var folders = new List<string> { studyDir };
+        if (!File.Exists(file)) return folders;
+        foreach (var line in File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).Where(l => l.Length > 0))
+        {
+            var dir = Path.GetFullPath(Path.Combine(studyDir, line));
+            if (!File.Exists(Path.Combine(dir, "grid.json")))
+                throw new DirectoryNotFoundException($"{file}: '{line}' is not a study folder (no {Path.Combine(dir, "grid.json")})");
+            folders.Add(dir);
+        }
+        return folders;
+    }
+
+    /// <summary>Every finished result of a study folder and of the folders it is pooled with (<see cref="Folders"/>).
+    /// A (data set, seed) pair is the unit of analysis, so one found in two of them is an error that names both.</summary>
+    public static List<ResultRow> Results(string studyDir)
+    {
+        var owner = new Dictionary<(string Dataset, int Seed), string>();
+        var all = new List<ResultRow>();
+        foreach (var dir in Folders(studyDir))
+        {
+            var rows = GridRunner.CollectResults(new[] { dir });
+            foreach (var pair in rows.Select(r => (r.Dataset, r.Seed)).Distinct())
+                if (!owner.TryAdd(pair, dir))
+                    throw new InvalidDataException($"pair {pair.Dataset} seed {pair.Seed} is in both {owner[pair]} and {dir}: " +
+                                                   $"study folders pooled by {Path.Combine(studyDir, PoolFile)} must train different seeds");
+            all.AddRange(rows);
+        }
+        return all;
+    }
+
+    /// <summary>
+    /// How far a study folder has got: finished trainings per setting, wall time (first start to last finish)
+    /// and training time summed over runs; then the same for each folder it is pooled with (<see cref="Folders"/>),
+    /// with its seeds and attention. A report on an unfinished study says so in its first line.
+    /// </summary>
+    public static string StatusText(GridSpec spec, string gridDir, bool withWallTime = true) =>
+        FolderStatus(spec, gridDir, withWallTime) + string.Concat(Folders(gridDir).Skip(1).Select(d =>
+        {
+            var other = GridSpec.Read(d);
+            return $" Pooled with `{Path.GetFileName(d)}` (seeds {SeedList(other.Seeds)}, {AttentionOf(d)}; " +
+                   $"this folder: seeds {SeedList(spec.Seeds)}, {AttentionOf(gridDir)}): {FolderStatus(other, d, withWallTime)}";
+        }));
+
+    /// <summary>"0–9" for a run of consecutive seeds, else "0,2,5".</summary>
+    private static string SeedList(int[] seeds) =>
+        seeds.Length > 2 && seeds.Zip(seeds.Skip(1)).All(p => p.Second == p.First + 1) ? $"{seeds[0]}–{seeds[^1]}" : string.Join(",", seeds);
+
+    /// <summary>"attention kernel", "libtorch-ops attention" or "mixed attention", from a grid folder's configs.</summary>
+    public static string AttentionOf(string gridDir)
+    {
+        var kinds = Directory.EnumerateFiles(Path.Combine(gridDir, "configs"), "*.json")
+            .Select(f => KitConfig.Load(f).Model.AttentionKernel).Distinct().ToList();
+        return kinds.Count != 1 ? "mixed attention" : kinds[0] ? "attention kernel" : "libtorch-ops attention";
+    }
+
+    private static string FolderStatus(GridSpec spec, string gridDir, bool withWallTime)
     {
         var status = GridRunner.Status(spec, gridDir);
         var (wall, training) = GridRunner.Timing(gridDir);

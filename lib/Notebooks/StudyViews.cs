@@ -71,7 +71,7 @@ public static class StudyViews
             bool first = true;
             foreach (var r in rows.Where(r => r.Variant == v))
             {
-                var h = TrainingCharts.ReadHistory(Path.Combine(gridDir, "runs", "default", $"{r.Dataset}@{r.DataSeed}", $"s{r.Seed}", v));
+                var h = TrainingCharts.ReadHistory(r.RunDir);
                 var av = h["valid_headline_a"].Zip(h["valid_headline_v"], (a, b) => 50 * (a + b)).ToArray();
                 traces.Add(Plot.Trace("scatter", ("x", h["epoch"]), ("y", av), ("mode", "lines"), ("name", v), ("legendgroup", v), ("showlegend", first),
                     ("line", Plot.Obj(("color", colours[k % colours.Length]), ("width", 1.2))), ("opacity", 0.7),

@@ -115,6 +115,17 @@ public class ReferenceTests : IDisposable
         Assert.True(CorrKD.Training.KitConfig.Default("mosi").Model.AttentionKernel);   // the shipped configs choose the kernel
     }
 
+    /// <summary>The committed study's teachers are named by the setting that uses them, found through the study's own
+    /// (pre-kernel) configs; the shipped configs' keys would leave them named by hash ("teacher-be5719d5:teacher").</summary>
+    [Fact]
+    public void AStudyMadeBeforeTheKernelNamesItsTeachersBySetting()
+    {
+        var rows = GridRunner.CollectResults(new[] { ReferenceResults.PathOf(ReferenceResults.Study) });
+        Assert.DoesNotContain(rows, r => System.Text.RegularExpressions.Regex.IsMatch(r.Variant, "^teacher-[0-9a-f]{8}:"));
+        Assert.Contains(rows, r => r.Variant == "teacher-strong:teacher");
+        Assert.Contains(rows, r => r.Variant == "teacher");
+    }
+
     /// <summary>
     /// Bit for bit against the committed smoke reference of this machine's CPU class (results/reproduce-smoke@CLASS, or
     /// results/reproduce-smoke when that is of this class). On a CPU class without a reference of its own the bits

@@ -169,6 +169,45 @@ public class StudyAnalysisTests
         finally { dir.Delete(recursive: true); }
     }
 
+    /// <summary>A study folder pooled with a later generation (POOLED-WITH) analyses both folders' pairs; a pair in both,
+    /// or a pooled folder that is not a study, is an error naming what is at fault.</summary>
+    [Fact]
+    public void APooledStudyJoinsTheOtherFoldersPairsAndRefusesAPairTrainedTwice()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "corrkd-pooled-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string first = Path.Combine(root, "study"), later = Path.Combine(root, "study-kernel");
+            void Run(string grid, int seed)
+            {
+                var d = Path.Combine(grid, "runs", "default", "m@0", $"s{seed}", "no-kd");
+                Directory.CreateDirectory(d);
+                File.WriteAllText(Path.Combine(d, "run.json"), "{\"environment\":{}}");
+                File.WriteAllText(Path.Combine(d, "results.csv"),
+                    $"dataset,variant,seed,protocol,condition,emotion,metric,value\nm@0,no-kd,{seed},inter,avg,,f1_non0,0.5\n");
+            }
+            Run(first, 0);
+            Run(later, 10);
+            File.WriteAllText(Path.Combine(later, "grid.json"), "{}");
+            Assert.Equal(new[] { first }, Study.Folders(first));
+            Assert.Single(Study.Results(first));
+
+            File.WriteAllText(Path.Combine(first, Study.PoolFile), "../study-kernel   # a later generation\n\n");
+            Assert.Equal(new[] { first, Path.GetFullPath(later) }, Study.Folders(first));
+            Assert.Equal(new[] { 0, 10 }, Study.Results(first).Select(r => r.Seed).Order());
+
+            Run(later, 0);
+            var twice = Assert.Throws<InvalidDataException>(() => Study.Results(first));
+            Assert.Contains("pair m@0 seed 0 is in both", twice.Message);
+            Assert.Contains(Study.PoolFile, twice.Message);
+
+            File.WriteAllText(Path.Combine(first, Study.PoolFile), "../nowhere\n");
+            var missing = Assert.Throws<DirectoryNotFoundException>(() => Study.Folders(first));
+            Assert.Contains("'../nowhere' is not a study folder", missing.Message);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     [Fact]
     public void TheStatusCountsFinishedTrainingsByTheCpuClassTheirRunJsonRecords()
     {
