@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copies the finished runs of a grid folder that is still training (a study over several sittings) into a results
-# folder: grid.json, configs/ and, for every run with a results.csv, its text artefacts (results.csv, metrics.json,
+# folder: grid.json, configs/, POOLED-WITH if any and, for every run with a results.csv, its text artefacts (results.csv, metrics.json,
 # history.csv, run.json, config.json, standardization.json). Checkpoints, predictions, locks, logs and unfinished
 # runs stay behind, so the copy is what `./kit study --resume DST --report-only` analyses and what a later sitting
 # extends. Usage: build/copy-finished-runs.sh /work/runs/study results/study
@@ -10,6 +10,7 @@ src=${1:?usage: copy-finished-runs.sh GRID_DIR DEST}; dst=${2:?usage: copy-finis
 mkdir -p "$dst/configs"
 cp "$src/grid.json" "$dst/"
 cp "$src"/configs/*.json "$dst/configs/"
+[ -f "$src/POOLED-WITH" ] && cp "$src/POOLED-WITH" "$dst/"   # the study folders its analysis pools (Study.PoolFile)
 n=0
 while IFS= read -r -d '' f; do
   d=$(dirname "${f#"$src"/}")
