@@ -67,7 +67,7 @@ public static class ReferenceResults
     {
         var file = Path.Combine(dir, CpuClassFile);
         if (!File.Exists(file)) return null;
-        var classes = File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).Where(l => l.Length > 0).Distinct().ToList();
+        var classes = IO.ListFile.Read(file);
         return classes.Count > 0 ? classes
             : throw new InvalidDataException($"{file}: empty; its first line must name the CPU class the reference was made on");
     }

@@ -328,7 +328,7 @@ public static class Study
         var file = Path.Combine(studyDir, PoolFile);
         var folders = new List<string> { studyDir };
         if (!File.Exists(file)) return folders;
-        foreach (var line in File.ReadLines(file).Select(l => l.Split('#', 2)[0].Trim()).Where(l => l.Length > 0))
+        foreach (var line in IO.ListFile.Read(file))
         {
             var dir = Path.GetFullPath(Path.Combine(studyDir, line));
             if (!File.Exists(Path.Combine(dir, "grid.json")))
@@ -373,10 +373,13 @@ public static class Study
     private static string SeedList(int[] seeds) =>
         seeds.Length > 2 && seeds.Zip(seeds.Skip(1)).All(p => p.Second == p.First + 1) ? $"{seeds[0]}–{seeds[^1]}" : string.Join(",", seeds);
 
-    /// <summary>"attention kernel", "libtorch-ops attention" or "mixed attention", from a grid folder's configs.</summary>
+    /// <summary>"attention kernel", "libtorch-ops attention" or "mixed attention", from a grid folder's configs ("attention
+    /// not recorded" without them).</summary>
     public static string AttentionOf(string gridDir)
     {
-        var kinds = Directory.EnumerateFiles(Path.Combine(gridDir, "configs"), "*.json")
+        var configs = Path.Combine(gridDir, "configs");
+        if (!Directory.Exists(configs)) return "attention not recorded";
+        var kinds = Directory.EnumerateFiles(configs, "*.json")
             .Select(f => KitConfig.Load(f).Model.AttentionKernel).Distinct().ToList();
         return kinds.Count != 1 ? "mixed attention" : kinds[0] ? "attention kernel" : "libtorch-ops attention";
     }
