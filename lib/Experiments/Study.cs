@@ -208,6 +208,15 @@ public static class Study
     public static bool IsCore(string comparison, GridSpec? spec) =>
         spec?.Settings.FirstOrDefault(s => s.Name == SettingOf(comparison)) is not { MaxPairs: not null };
 
+    /// <summary>The comparisons a reader looks at first: inter-modality Avg (and the teachers on complete input) of the
+    /// settings that keep every pair; the OPEN-choice settings (fewer pairs) and complete input stay in the full table.</summary>
+    public static IReadOnlyList<T> CoreRows<T>(IReadOnlyList<T> rows, GridSpec? spec, Func<T, string> comparison, Func<T, string> condition, Func<T, bool> teacher) =>
+        rows.Where(r => IsCore(comparison(r), spec) && (condition(r) == "avg" || teacher(r))).ToList();
+
+    /// <summary><see cref="CoreRows{T}"/> of paired comparisons (the forest plots' rows).</summary>
+    public static IReadOnlyList<PairedComparison> CoreRows(IReadOnlyList<PairedComparison> comparisons, GridSpec? spec) =>
+        CoreRows(comparisons, spec, c => $"{c.VariantA} − {c.VariantB}", c => c.Condition, c => IsTeacher(c.VariantA));
+
     /// <summary>A variant name ("teacher", "k3:teacher") that is a teacher; a setting named "teacher-strong" does not make its students teachers.</summary>
     public static bool IsTeacher(string variant) => variant == "teacher" || variant.EndsWith(":teacher", StringComparison.Ordinal);
 
@@ -415,8 +424,9 @@ public static class Study
         table.Write(Path.Combine(outDir, "tables"));
         // A study's first sitting may not have two whole pairs yet: the report then says so and still shows the scores
         // and the collapse evidence.
-        // One forest per data set: each has its own headline metric, so their differences do not share an axis.
-        foreach (var g in comparisons.GroupBy(c => c.Dataset))
+        // One forest per data set: each has its own headline metric, so their differences do not share an axis. Its rows
+        // are the core ones (CoreRows); every row is in the effects table.
+        foreach (var g in CoreRows(comparisons, spec).GroupBy(c => c.Dataset))
             Charts.SaveWithPng(Charts.Forest(g.ToList()), Path.Combine(outDir, "charts", $"study_effects_{g.Key}.html"), png);
         var note = PowerNote(effects);
         var scores = ScoreTables(results);

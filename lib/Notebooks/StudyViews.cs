@@ -22,15 +22,10 @@ public static class StudyViews
                 ["±"] = e.HalfWidth, ["detectable"] = e.Detectable, ["p"] = e.P, ["p (Holm)"] = e.PHolm,
             }).AsHtml(decimals: 2);
 
-    /// <summary>The comparisons a reader looks at first: inter-modality Avg (and the teachers on complete input) of the
-    /// settings that keep every pair; the OPEN-choice settings (fewer pairs) and complete input stay in the full table.</summary>
-    public static IReadOnlyList<T> Core<T>(IReadOnlyList<T> rows, GridSpec spec, Func<T, string> comparison, Func<T, string> condition, Func<T, bool> teacher) =>
-        rows.Where(r => Study.IsCore(comparison(r), spec) && (condition(r) == "avg" || teacher(r))).ToList();
-
-    /// <summary>The forest plot of the <see cref="Core"/> comparisons, or a note when the study has no two whole pairs yet.</summary>
+    /// <summary>The forest plot of the <see cref="Study.CoreRows(IReadOnlyList{PairedComparison}, GridSpec?)"/> comparisons, or a note when the study has no two whole pairs yet.</summary>
     public static HtmlView Forest(IReadOnlyList<PairedComparison> comparisons, GridSpec spec)
     {
-        var core = Core(comparisons, spec, c => $"{c.VariantA} − {c.VariantB}", c => c.Condition, c => Study.IsTeacher(c.VariantA));
+        var core = Study.CoreRows(comparisons, spec);
         return core.Count == 0
             ? HtmlView.Pre(Study.NoComparisons)
             : ResultCharts.Forest(core, "paired differences (headline metric, percentage points, 95% CI)").AsHtml();
