@@ -304,7 +304,7 @@ public static class NumericsBench
                     views = new[] { packed[0], packed[1], packed[2] };
                     copies = new[] { packed64[0], packed64[1], packed64[2] };
                 }
-                Tensor output, mask;
+                Tensor output; Tensor? mask;
                 using (no_grad()) (output, mask) = Fused(views[0], views[1], views[2], p, dropSeed);
                 return (Comparison.Of(output, AttentionRef(copies[0], copies[1], copies[2], mask)), Comparison.Empty);
             }

@@ -10,6 +10,7 @@ public static class ExperimentCommands
     {
         var spec = ReadSpec(a, new GridSpec());
         var dir = a.Str("out") ?? throw new CliException("grid needs --out GRID_DIR (reuse the same folder to resume or to run another shard)");
+        spec = KeepsItsGrid(a, dir, spec, GridShaping);
         return RunGrid(a, spec, dir, report: a.Flag("report"));
     }
 
@@ -17,7 +18,7 @@ public static class ExperimentCommands
     {
         if (a.Flag("check")) return Check(a, a.Positional(0, "RUN_DIR (reproduce --check RUN_DIR)"));
         bool smoke = a.Flag("smoke");
-        var spec = ReadSpec(a, Presets.Reproduce(smoke));
+        var spec = KeepsItsGrid(a, a.Str("resume"), ReadSpec(a, Presets.Reproduce(smoke)), GridShaping);
         var dir = a.Str("resume") ?? a.Str("out") ?? Path.Combine("runs", $"reproduce{(smoke ? "-smoke" : "")}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         if (a.Str("resume") == null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
             throw new IOException($"{dir} already exists; refusing to overwrite an earlier run (continue it with --resume {dir})");
@@ -70,7 +71,7 @@ public static class ExperimentCommands
         if (a.List("seeds") is { } s) spec = spec with { Seeds = s.Select(x => ParseInt(x, "seeds")).ToArray() };
         if (a.List("data-seeds") is { } ds) spec = spec with { DataSeeds = ds.Select(x => ParseInt(x, "data-seeds")).ToArray() };
         if (a.Int("epochs") is int e) spec = spec with { Epochs = e };
-        spec = WithStandardize(a, spec);
+        spec = KeepsItsGrid(a, a.Str("resume"), WithStandardize(a, spec), StudyShaping);
         var dir = a.Str("resume") ?? a.Str("out") ?? Path.Combine("runs", $"study{(smoke ? "-smoke" : "")}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         if (a.Str("resume") == null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
             throw new IOException($"{dir} already exists; refusing to overwrite an earlier run (continue it with --resume {dir})");
@@ -107,6 +108,16 @@ public static class ExperimentCommands
         Console.WriteLine(report.Summary);
         Console.WriteLine($"tables and charts: {Path.GetFullPath(output)}");
         return 0;
+    }
+
+    private static readonly string[] GridShaping = { "smoke", "datasets", "variants", "seeds", "data-seeds", "epochs", "no-intra", "standardize" };
+    private static readonly string[] StudyShaping = { "smoke", "datasets", "seeds", "data-seeds", "epochs", "standardize" };
+
+    private static GridSpec KeepsItsGrid(CliArgs a, string? dir, GridSpec described, string[] shaping)
+    {
+        bool shaped = false;
+        foreach (var option in shaping) shaped |= a.Flag(option);
+        return GridSpec.ForResume(dir, described, shaped);
     }
 
     private static GridSpec ReadSpec(CliArgs a, GridSpec preset)

@@ -55,6 +55,13 @@ public sealed record GridSpec
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
     /// <summary>The grid.json of a grid folder, with an error naming the folder when there is none.</summary>
+    /// <summary>The grid a command continues in <paramref name="dir"/>: a folder being resumed keeps its own grid, so
+    /// `--resume DIR` with no option that shapes a grid (seeds, datasets, ...) continues what DIR's grid.json says,
+    /// whatever options started it; with such options (<paramref name="shaped"/>) it is the grid they describe, which
+    /// must equal or extend the stored one (<see cref="GridRunner.Prepare"/>).</summary>
+    public static GridSpec ForResume(string? dir, GridSpec described, bool shaped) =>
+        dir != null && !shaped && File.Exists(Path.Combine(dir, "grid.json")) ? Read(dir) : described;
+
     public static GridSpec Read(string gridDir)
     {
         var f = Path.Combine(gridDir, "grid.json");

@@ -127,6 +127,12 @@ public class PipelineTests : IDisposable
         Assert.Equal(2, statuses.Count(s => !s.Skipped));         // seed 1's were trained
         Assert.Equal(grown.ToJson(), File.ReadAllText(Path.Combine(dir, "grid.json")));
         Assert.False((spec with { Variants = new[] { "kd" } }).Extends(spec));
+        // `--resume DIR` with no option that shapes a grid continues the grid the folder holds (here the grown one, not
+        // the preset the command would otherwise describe); with such options, or for a new folder, the described one.
+        Assert.Equal(grown.ToJson(), GridSpec.ForResume(dir, spec, shaped: false).ToJson());
+        Assert.Equal(spec.ToJson(), GridSpec.ForResume(dir, spec, shaped: true).ToJson());
+        Assert.Equal(spec.ToJson(), GridSpec.ForResume(Path.Combine(root, "new"), spec, shaped: false).ToJson());
+        Assert.Equal(spec.ToJson(), GridSpec.ForResume(null, spec, shaped: false).ToJson());
     }
 
     [Fact]
