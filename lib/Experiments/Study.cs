@@ -218,7 +218,7 @@ public static class Study
         CoreRows(comparisons, spec, c => $"{c.VariantA} − {c.VariantB}", c => c.Condition, c => IsTeacher(c.VariantA));
 
     /// <summary>A variant name ("teacher", "k3:teacher") that is a teacher; a setting named "teacher-strong" does not make its students teachers.</summary>
-    public static bool IsTeacher(string variant) => variant == "teacher" || variant.EndsWith(":teacher", StringComparison.Ordinal);
+    public static bool IsTeacher(string variant) => PairedComparison.IsTeacher(variant);
 
     /// <summary>
     /// The power note, per data set and baseline: from the median sd of the students' per-pair differences against
@@ -427,7 +427,7 @@ public static class Study
         // One forest per data set: each has its own headline metric, so their differences do not share an axis. Its rows
         // are the core ones (CoreRows); every row is in the effects table.
         foreach (var g in CoreRows(comparisons, spec).GroupBy(c => c.Dataset))
-            Charts.SaveWithPng(Charts.Forest(g.ToList()), Path.Combine(outDir, "charts", $"study_effects_{g.Key}.html"), png);
+            Charts.SaveWithPng(Charts.Forest(g.ToList(), $"{g.Key}: paired differences (headline metric, 95% CI)"), Path.Combine(outDir, "charts", $"study_effects_{g.Key}.html"), png);
         var note = PowerNote(effects);
         var scores = ScoreTables(results);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));

@@ -1,5 +1,4 @@
 using System.Globalization;
-using CorrKD.Experiments;
 using CorrKD.Reporting;
 using Plotly.NET;
 
@@ -29,7 +28,6 @@ public static class ResultCharts
         return $"rgba({r},{g},{b},{alpha.ToString(CultureInfo.InvariantCulture)})";
     }
 
-    private static string Cond(string c) => c == "avg" ? "Avg" : "{" + string.Join(",", c.ToCharArray()) + "}";
 
     /// <summary>The dashed constant-predictor line across one subplot (axis suffix "" for x/y, "2" for x2/y2, ...).</summary>
     private static (object Shape, object Label) FloorLine(double levelPercent, string axis = "")
@@ -126,62 +124,12 @@ public static class ResultCharts
         return GenericChart.addLayout(layout, GenericChart.combine(traces));
     }
 
-    /// <summary>
-    /// Forest plot of paired differences with 95% intervals, in two panels with their own x axes: comparisons involving
-    /// a teacher (whose differences are an order of magnitude larger) on top, students below, so the students'
-    /// intervals stay readable. Rows appear in the order of <see cref="ForestOrder"/>, which the matching table uses too.
-    /// </summary>
-    public static GenericChart Forest(IReadOnlyList<PairedComparison> comparisons, string title)
-    {
-        var ordered = ForestOrder(comparisons);
-        var groups = new[] { ("teacher comparisons", ordered.Where(IsTeacherRow).ToList()), ("student comparisons", ordered.Where(c => !IsTeacherRow(c)).ToList()) }
-            .Where(g => g.Item2.Count > 0).ToList();
-        // Laid out in pixels: each row 28 px, each panel 25 px of title above and 60 px of x axis below it.
-        const int rowPx = 28, titlePx = 25, axisPx = 60, marginTop = 70, marginBottom = 20;
-        int Rows(int n) => rowPx * Math.Max(2, n);
-        int area = groups.Sum(g => titlePx + Rows(g.Item2.Count) + axisPx), offset = 0;
-        var traces = new List<GenericChart>(); var shapes = new List<object>(); var labels = new List<object>();
-        var extra = new List<(string, object?)> { ("margin", Plot.Obj(("t", marginTop), ("b", marginBottom))) };
-        for (int g = 0; g < groups.Count; g++)
-        {
-            var (name, rows) = groups[g];
-            string ax = g == 0 ? "" : "2";
-            double top = 1.0 - (offset + titlePx) / (double)area, bottom = 1.0 - (offset + titlePx + Rows(rows.Count)) / (double)area;
-            var y = rows.Select(Label).ToArray();
-            var mean = rows.Select(c => 100 * c.Result.MeanDiff).ToArray();
-            traces.Add(Plot.Trace("scatter", ("x", mean), ("y", y), ("mode", "markers"), ("xaxis", "x" + ax), ("yaxis", "y" + ax), ("showlegend", false),
-                ("marker", Plot.Obj(("color", g == 0 && groups.Count > 1 ? "#7f7f7f" : Palette[0]), ("size", 9), ("symbol", "square"))),
-                ("error_x", Plot.Obj(("type", "data"), ("symmetric", false), ("visible", true),
-                    ("array", rows.Select((c, i) => 100 * c.Result.CiHigh - mean[i]).ToArray()),
-                    ("arrayminus", rows.Select((c, i) => mean[i] - 100 * c.Result.CiLow).ToArray()))),
-                ("hovertemplate", "%{y}<br>%{x:.2f} points<extra></extra>")));
-            shapes.Add(Plot.Obj(("type", "line"), ("xref", "x" + ax), ("x0", 0), ("x1", 0), ("yref", $"y{ax} domain"), ("y0", 0), ("y1", 1),
-                ("line", Plot.Obj(("color", "#555555"), ("dash", "dash"), ("width", 1.2)))));
-            labels.Add(Plot.Obj(("text", $"<b>{name}</b>"), ("showarrow", false), ("xref", "paper"), ("x", 0), ("xanchor", "left"),
-                ("yref", "paper"), ("y", top + 2.0 / area), ("yanchor", "bottom"), ("font", Plot.Obj(("size", 12)))));
-            extra.Add(($"xaxis{ax}", Plot.Obj(("anchor", "y" + ax), ("title", Plot.Obj(("text", "difference (percentage points)"))), ("zeroline", false))));
-            extra.Add(($"yaxis{ax}", Plot.Obj(("anchor", "x" + ax), ("domain", new[] { bottom, top }), ("autorange", "reversed"), ("automargin", true), ("dtick", 1))));
-            offset += titlePx + Rows(rows.Count) + axisPx;
-        }
-        extra.Add(("shapes", shapes.ToArray()));
-        extra.Add(("annotations", labels.ToArray()));
-        var layout = Plot.Layout(title, 950, area + marginTop + marginBottom, extra.ToArray());
-        return GenericChart.addLayout(layout, GenericChart.combine(traces));
-    }
-
-    /// <summary>Teacher rows first, then the rest, each in the given order: the forest plot's rows from top to bottom.</summary>
-    public static IReadOnlyList<PairedComparison> ForestOrder(IReadOnlyList<PairedComparison> comparisons) =>
-        comparisons.Where(IsTeacherRow).Concat(comparisons.Where(c => !IsTeacherRow(c))).ToList();
-
     /// <summary>The forest plot's rows as a table, in the plot's order (mean and 95% CI in points; paired-t, sign-flip and Holm-adjusted p).</summary>
     public static HtmlView ForestTable(IReadOnlyList<PairedComparison> comparisons) =>
-        ForestOrder(comparisons).Select(c => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
+        Charts.ForestOrder(comparisons).Select(c => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
         {
-            ["comparison"] = Label(c), ["n"] = c.Result.N, ["mean diff"] = 100 * c.Result.MeanDiff,
+            ["comparison"] = Charts.ForestLabel(c), ["n"] = c.Result.N, ["mean diff"] = 100 * c.Result.MeanDiff,
             ["95% CI"] = $"[{NumberText.Plain(100 * c.Result.CiLow)}, {NumberText.Plain(100 * c.Result.CiHigh)}]", ["p (t)"] = c.Result.PValue, ["p (sign-flip)"] = c.Result.PPermutation, ["p (Holm)"] = c.PHolm,
         }).AsHtml(decimals: 3);
 
-    private static bool IsTeacherRow(PairedComparison c) => Study.IsTeacher(c.VariantA) || Study.IsTeacher(c.VariantB);
-
-    private static string Label(PairedComparison c) => $"{c.VariantA} − {c.VariantB}, {Cond(c.Condition)}{(c.Emotion.Length > 0 ? " " + c.Emotion : "")}";
 }

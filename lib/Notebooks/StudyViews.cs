@@ -7,7 +7,7 @@ namespace CorrKD.Notebooks;
 public static class StudyViews
 {
     /// <summary>
-    /// The effects as a table whose rows follow <see cref="ResultCharts.Forest"/> top to bottom (teacher rows first,
+    /// The effects as a table whose rows follow <see cref="Charts.Forest"/> top to bottom (teacher rows first,
     /// then the students, each in the analysis' order): question, data set, comparison, condition, pairs, mean, 95%
     /// interval and its half-width, the smallest effect the pairs detect, raw and Holm p.
     /// </summary>
@@ -28,7 +28,7 @@ public static class StudyViews
         var core = Study.CoreRows(comparisons, spec);
         return core.Count == 0
             ? HtmlView.Pre(Study.NoComparisons)
-            : ResultCharts.Forest(core, "paired differences (headline metric, percentage points, 95% CI)").AsHtml();
+            : Charts.Forest(core, "paired differences (headline metric, percentage points, 95% CI)").AsHtml();
     }
 
     /// <summary>The answer in sentences (<see cref="Study.Answer"/>), one per question, as a list.</summary>

@@ -128,26 +128,70 @@ public static class Charts
         return Style(Chart.combine(charts), $"{dataset}: ablation, {metric} averaged over the six incomplete sets", "variant", Unit(metric), ("barmode", "group"));
     }
 
-    /// <summary>Forest plot: per setting, the paired mean difference A − B with its 95% CI, and a dashed zero line.</summary>
-    public static GenericChart Forest(IReadOnlyList<PairedComparison> comparisons)
+    /// <summary>
+    /// Forest plot of paired differences A − B with their 95% intervals (percentage points for proportions) and a dashed
+    /// zero line, one row per comparison labelled "A − B, condition" (with the data set when there are several). Rows
+    /// involving a teacher (<see cref="PairedComparison.InvolvesTeacher"/>: their differences are an order of magnitude
+    /// larger) get a panel of their own on top, with its own x axis, so the students' intervals stay readable; within a
+    /// panel rows keep their order (<see cref="ForestOrder"/>, which a matching table uses too). The chart grows with its
+    /// rows, so plotly never thins their labels.
+    /// </summary>
+    public static GenericChart Forest(IReadOnlyList<PairedComparison> comparisons, string? title = null)
     {
-        var labels = comparisons.Select(c => $"{c.Setting} ({c.VariantA} − {c.VariantB})").ToArray();
-        var sc = comparisons.Select(c => Scale(c.Metric)).ToArray();
-        var mean = comparisons.Select((c, i) => c.Result.MeanDiff * sc[i]).ToArray();
-        var point = Trace("scatter", ("x", mean), ("y", labels), ("mode", "markers"), ("name", "mean difference, 95% CI"),
-            ("marker", Obj(("color", Hex(0)), ("size", 10), ("symbol", "square"))),
-            ("error_x", Obj(("type", "data"), ("symmetric", false), ("visible", true),
-                ("array", comparisons.Select((c, i) => c.Result.CiHigh * sc[i] - mean[i]).ToArray()),
-                ("arrayminus", comparisons.Select((c, i) => mean[i] - c.Result.CiLow * sc[i]).ToArray()))));
-        var zero = Obj(("type", "line"), ("x0", 0), ("x1", 0), ("y0", 0), ("y1", 1), ("yref", "paper"), ("xref", "x"),
-            ("line", Obj(("color", "#555555"), ("dash", "dash"), ("width", 1.5))));
+        var ordered = ForestOrder(comparisons);
+        bool severalData = comparisons.Select(c => c.Dataset).Distinct().Count() > 1;
+        var panels = new[] { ("teacher comparisons", ordered.Where(c => c.InvolvesTeacher).ToList()), ("student comparisons", ordered.Where(c => !c.InvolvesTeacher).ToList()) }
+            .Where(g => g.Item2.Count > 0).ToList();
+        bool named = panels.Count > 1;
+        // Laid out in pixels: each row 26 px (at least 3 rows a panel), a panel title of 25 px above and 60 px of x axis below.
+        const int rowPx = 26, axisPx = 60, marginTop = 70, marginBottom = 20;
+        int titlePx = named ? 25 : 0;
+        int Rows(int n) => rowPx * Math.Max(3, n);
+        int area = panels.Sum(g => titlePx + Rows(g.Item2.Count) + axisPx), offset = 0;
+        var traces = new List<GenericChart>(); var shapes = new List<object>(); var labels = new List<object>();
+        var extra = new List<(string, object?)> { ("margin", Obj(("t", marginTop), ("b", marginBottom))), ("showlegend", false) };
+        string xTitle = comparisons.All(c => Tables.IsProportion(c.Metric)) ? "difference (percentage points)" : "difference";
+        for (int g = 0; g < panels.Count; g++)
+        {
+            var (name, rows) = panels[g];
+            string ax = g == 0 ? "" : "2";
+            double top = 1.0 - (offset + titlePx) / (double)area, bottom = 1.0 - (offset + titlePx + Rows(rows.Count)) / (double)area;
+            var sc = rows.Select(c => Scale(c.Metric)).ToArray();
+            var mean = rows.Select((c, i) => c.Result.MeanDiff * sc[i]).ToArray();
+            traces.Add(Trace("scatter", ("x", mean), ("y", rows.Select(c => ForestLabel(c, severalData)).ToArray()), ("mode", "markers"),
+                ("xaxis", "x" + ax), ("yaxis", "y" + ax), ("name", "mean difference, 95% CI"),
+                ("marker", Obj(("color", named && g == 0 ? "#7f7f7f" : Hex(0)), ("size", 9), ("symbol", "square"))),
+                ("error_x", Obj(("type", "data"), ("symmetric", false), ("visible", true),
+                    ("array", rows.Select((c, i) => c.Result.CiHigh * sc[i] - mean[i]).ToArray()),
+                    ("arrayminus", rows.Select((c, i) => mean[i] - c.Result.CiLow * sc[i]).ToArray()))),
+                ("hovertemplate", "%{y}<br>%{x:.2f}<extra></extra>")));
+            shapes.Add(Obj(("type", "line"), ("xref", "x" + ax), ("x0", 0), ("x1", 0), ("yref", $"y{ax} domain"), ("y0", 0), ("y1", 1),
+                ("line", Obj(("color", "#555555"), ("dash", "dash"), ("width", 1.2)))));
+            if (named)
+                labels.Add(Obj(("text", $"<b>{name}</b>"), ("showarrow", false), ("xref", "paper"), ("x", 0), ("xanchor", "left"),
+                    ("yref", "paper"), ("y", top + 2.0 / area), ("yanchor", "bottom"), ("font", Obj(("size", 12)))));
+            extra.Add(($"xaxis{ax}", Obj(("anchor", "y" + ax), ("title", Obj(("text", xTitle))), ("zeroline", false), ("automargin", true))));
+            // An explicit range, first row on top: plotly's autorange pads a category axis by several rows for the markers.
+            double pad = (Math.Max(3, rows.Count) - rows.Count) / 2.0;
+            extra.Add(($"yaxis{ax}", Obj(("anchor", "x" + ax), ("domain", new[] { bottom, top }), ("range", new[] { rows.Count - 0.5 + pad, -0.5 - pad }),
+                ("automargin", true), ("dtick", 1))));
+            offset += titlePx + Rows(rows.Count) + axisPx;
+        }
+        extra.Add(("shapes", shapes.ToArray()));
+        extra.Add(("annotations", labels.ToArray()));
+        extra.Add(("height", area + marginTop + marginBottom));
         var metric = string.Join(", ", comparisons.Select(c => c.Metric).Distinct());
-        // One labelled row per comparison: plotly thins category labels that do not fit, so grow the chart with them.
-        return Style(point, $"Paired differences over seeds ({metric})",
-            comparisons.All(c => Tables.IsProportion(c.Metric)) ? "difference (percentage points)" : "difference", "",
-            ("shapes", new[] { zero }), ("showlegend", false), ("height", Math.Max(600, 160 + 26 * labels.Length)),
-            ("yaxis", Obj(("autorange", "reversed"), ("automargin", true), ("dtick", 1))));
+        var chart = Style(Chart.combine(traces), title ?? $"Paired differences over seeds ({metric}, 95% CI)", xTitle, "", extra.ToArray());
+        return chart;
     }
+
+    /// <summary>The forest plot's rows from top to bottom: teacher rows first, then the rest, each in the given order.</summary>
+    public static IReadOnlyList<PairedComparison> ForestOrder(IReadOnlyList<PairedComparison> comparisons) =>
+        comparisons.Where(c => c.InvolvesTeacher).Concat(comparisons.Where(c => !c.InvolvesTeacher)).ToList();
+
+    /// <summary>A forest row's label: "A − B, condition[ emotion]", prefixed by the data set when asked.</summary>
+    public static string ForestLabel(PairedComparison c, bool withDataset = false) =>
+        $"{(withDataset ? c.Dataset + ": " : "")}{c.VariantA} − {c.VariantB}, {ConditionLabel(c.Condition)}{(c.Emotion.Length > 0 ? " " + c.Emotion : "")}";
 
     static string ConditionLabel(string c) => c switch
     {

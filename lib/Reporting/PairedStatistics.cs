@@ -17,6 +17,11 @@ public sealed record PairedComparison(string Dataset, string Protocol, string Co
 {
     /// <summary>Readable setting label, e.g. "MOSI inter avg" or "IEMOCAP inter l happy".</summary>
     public string Setting => string.Join(' ', new[] { Dataset, Protocol, Condition, Emotion }.Where(s => s.Length > 0));
+
+    /// <summary>Whether A or B is a teacher: variant "teacher", or "SETTING:teacher" as a study names a setting's own.</summary>
+    public bool InvolvesTeacher => IsTeacher(VariantA) || IsTeacher(VariantB);
+
+    public static bool IsTeacher(string variant) => variant == "teacher" || variant.EndsWith(":teacher", StringComparison.Ordinal);
 }
 
 /// <summary>Paired statistics for "does variant A beat variant B over seeds": t-test, sign-flip test, Holm, power.</summary>

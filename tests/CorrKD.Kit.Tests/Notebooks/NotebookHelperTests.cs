@@ -39,7 +39,7 @@ public class NotebookHelperTests
         PairedComparison C(string b, string cond) => new("synthetic-mosi@0", "inter", cond, "", "f1_non0", "corrkd", b, new[] { 0, 1, 2 },
             PairedStatistics.Test(new[] { 0.8, 0.7, 0.75 }, new[] { 0.6, 0.65, 0.7 }), 1.0);
         var comparisons = new[] { C("no-kd", "avg"), C("kd", "avg"), C("teacher", "avg"), C("no-kd", "lav") };
-        var order = ResultCharts.ForestOrder(comparisons);
+        var order = Charts.ForestOrder(comparisons);
         Assert.Equal(new[] { "teacher", "no-kd", "kd", "no-kd" }, order.Select(c => c.VariantB));
         var html = ResultCharts.ForestTable(comparisons).Html;
         int teacher = html.IndexOf("corrkd − teacher", StringComparison.Ordinal), noKd = html.IndexOf("corrkd − no-kd, Avg", StringComparison.Ordinal),

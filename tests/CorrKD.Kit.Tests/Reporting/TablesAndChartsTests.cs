@@ -136,12 +136,30 @@ public sealed class TablesAndChartsTests : IDisposable
     {
         var rows = SyntheticRows();
         var few = PairedStatistics.Compare(rows, "corrkd", "no_kd", "f1_non0", dataset: "MOSI");
-        Assert.Equal((900, 600), Charts.SizeOf(Charts.Forest(few)));
+        var (fewWidth, fewHeight) = Charts.SizeOf(Charts.Forest(few));
+        Assert.Equal(900, fewWidth);
         Assert.Equal((900, 600), Charts.SizeOf(Charts.IntraCurve(Aggregation.Summarize(rows), "MOSI")));
         var many = Enumerable.Range(0, 5).SelectMany(i => few.Select(c => c with { Dataset = $"MOSI-{i}" })).ToList();
         var (_, height) = Charts.SizeOf(Charts.Forest(many));
-        Assert.True(height >= 20 * many.Count, $"{many.Count} rows in {height} px");
-        Assert.Contains("\"dtick\":1", Plotly.NET.GenericChart.toChartHTML(Charts.Forest(many)));
+        Assert.True(height >= 20 * many.Count && height > fewHeight, $"{many.Count} rows in {height} px");
+        var html = Plotly.NET.GenericChart.toChartHTML(Charts.Forest(many));
+        Assert.Contains("\"dtick\":1", html);
+        Assert.Contains("MOSI-4: corrkd − no_kd, Avg", html);   // rows of several data sets keep distinct labels
+        Assert.DoesNotContain("teacher comparisons", html);      // one panel without teacher rows
+    }
+
+    [Fact]
+    public void ForestPlot_PutsTeacherRowsInAPanelOfTheirOwnOnTop()
+    {
+        PairedComparison C(string a, string b) => new("synthetic-mosi@0", "inter", "avg", "", "f1_non0", a, b, new[] { 0, 1, 2 },
+            PairedStatistics.Test(new[] { 0.8, 0.7, 0.75 }, new[] { 0.6, 0.65, 0.7 }), 1.0);
+        var rows = new[] { C("kd", "no-kd"), C("k3:teacher", "k3:no-kd"), C("corrkd", "no-kd") };
+        Assert.Equal(new[] { "k3:teacher", "kd", "corrkd" }, Charts.ForestOrder(rows).Select(c => c.VariantA));
+        var html = Plotly.NET.GenericChart.toChartHTML(Charts.Forest(rows));
+        Assert.Contains("teacher comparisons", html);
+        Assert.Contains("student comparisons", html);
+        Assert.Contains("\"yaxis2\"", html);
+        Assert.True(html.IndexOf("k3:teacher − k3:no-kd, Avg", StringComparison.Ordinal) < html.IndexOf("kd − no-kd, Avg", StringComparison.Ordinal));
     }
 
     [Fact]
