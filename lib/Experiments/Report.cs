@@ -58,11 +58,11 @@ public static class Report
             if (dsRows.Any(r => r.Protocol == Protocols.Intra))
             {
                 files.AddRange(Tables.IntraModality(agg, dataset, intraMetric, "", options).Write(tablesDir).Select(f => Path.GetRelativePath(outDir, f)));
-                files.Add(Chart(Charts.IntraCurve(agg, dataset, intraMetric, "", options.Variants), chartsDir, $"{Safe(dataset)}_intra", png, outDir));
+                files.Add(Chart(Charts.IntraCurves(agg, dataset, intraMetric, options.Variants), chartsDir, $"{Safe(dataset)}_intra", png, outDir));
             }
-            files.Add(Chart(Charts.ConditionBars(agg, dataset, ablationMetric, "", options.Variants), chartsDir, $"{Safe(dataset)}_conditions", png, outDir));
+            files.Add(Chart(Charts.ConditionBars(agg, dataset, ablationMetric, options.Variants), chartsDir, $"{Safe(dataset)}_conditions", png, outDir));
             // Synthetic bars only: the published real-data ablation is in the ablation table, never on the same axis.
-            files.Add(Chart(Charts.AblationBars(agg, dataset, ablationMetric, null, options.Variants), chartsDir, $"{Safe(dataset)}_ablation", png, outDir));
+            files.Add(Chart(Charts.AblationBars(agg, dataset, ablationMetric, options.Variants), chartsDir, $"{Safe(dataset)}_ablation", png, outDir));
 
             var comparisons = CorrKDComparisons(dsRows, dataset, ablationMetric);
             if (comparisons.Count > 0)

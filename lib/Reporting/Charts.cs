@@ -8,6 +8,9 @@ namespace CorrKD.Reporting;
 /// Plotly.NET charts of seed-aggregated results. Every builder returns the GenericChart (a notebook displays it);
 /// <see cref="Save"/> writes offline HTML with plotly.js embedded (a CDN page is blank without network), and
 /// <see cref="ToPng"/> screenshots it with headless chromium when installed. Proportion metrics are shown in %.
+/// One set of charts serves the reports and the notebooks, drawn so they cannot mislead: % axes span [0, 100] and ±sd
+/// bands stay inside them, a floor (the constant predictor's level, which the notebooks pass) can be marked, published
+/// numbers never share an axis with the kit's, and teacher comparisons get a forest panel of their own.
 /// </summary>
 public static class Charts
 {
@@ -53,39 +56,91 @@ public static class Charts
 
     static string Hex(int i) => Palette[i % Palette.Length];
 
-    /// <summary>
-    /// Metric vs intra-modality missing rate: one line per variant (mean over seeds) with a shaded mean ± sd band
-    /// (a closed polygon upper → lower, filled, no legend entry of its own).
-    /// </summary>
-    public static GenericChart IntraCurve(IReadOnlyList<AggregateRow> agg, string dataset, string metric = Tables.SentimentHeadline,
-        string emotion = "", IReadOnlyList<string>? variants = null)
+    private const string FloorColor = "#444444";
+
+    /// <summary>Intra-modality protocols in panel order: all modalities at once, then one modality at a time.</summary>
+    public static readonly (string Protocol, string Title)[] IntraProtocols =
     {
-        var sel = agg.Where(a => a.Dataset == dataset && a.Protocol == Protocols.Intra && a.Metric == metric && a.Emotion == emotion).ToList();
-        var names = variants ?? sel.Select(a => a.Variant).Distinct().ToList();
-        double s = Scale(metric);
-        var traces = new List<GenericChart>();
-        for (int i = 0; i < names.Count; i++)
-        {
-            var v = names[i];
-            var pts = sel.Where(a => a.Variant == v)
-                .Select(a => (Rate: double.Parse(a.Condition, System.Globalization.CultureInfo.InvariantCulture), Mean: a.Mean * s, Sd: double.IsNaN(a.Std) ? 0 : a.Std * s))
-                .OrderBy(p => p.Rate).ToArray();
-            bool pct = Tables.IsProportion(metric);   // % scores: the band stays within [0, 100]
-            traces.Add(Trace("scatter", ("x", pts.Select(p => p.Rate).Concat(pts.Reverse().Select(p => p.Rate)).ToArray()),
-                ("y", pts.Select(p => pct ? Math.Min(100, p.Mean + p.Sd) : p.Mean + p.Sd).Concat(pts.Reverse().Select(p => pct ? Math.Max(0, p.Mean - p.Sd) : p.Mean - p.Sd)).ToArray()),
-                ("mode", "lines"), ("fill", "toself"), ("fillcolor", Rgba(i, 0.18)), ("line", Obj(("width", 0))),
-                ("hoverinfo", "skip"), ("showlegend", false), ("legendgroup", v)));
-            traces.Add(Trace("scatter", ("x", pts.Select(p => p.Rate).ToArray()), ("y", pts.Select(p => p.Mean).ToArray()),
-                ("mode", "lines+markers"), ("name", v), ("legendgroup", v), ("line", Obj(("color", Hex(i)), ("width", 2))),
-                ("marker", Obj(("color", Hex(i))))));
-        }
-        return Style(Chart.combine(traces), $"{dataset}: {metric}{(emotion.Length > 0 ? " (" + emotion + ")" : "")} vs intra-modality missing rate (band: mean ± sd over seeds)",
-            "missing rate", Unit(metric));
+        (Protocols.Intra, "all modalities dropped at rate r"), ("intra-l", "only language dropped"),
+        ("intra-a", "only audio dropped"), ("intra-v", "only vision dropped"),
+    };
+
+    /// <summary>The dashed constant-predictor line across one subplot (axis suffix "" for x/y, "2" for x2/y2, ...).</summary>
+    static (object Shape, object Label) FloorLine(double level, string axis = "")
+    {
+        var shape = Obj(("type", "line"), ("xref", $"x{axis} domain"), ("x0", 0), ("x1", 1), ("yref", $"y{axis}"),
+            ("y0", level), ("y1", level), ("line", Obj(("color", FloorColor), ("dash", "dash"), ("width", 1.5))));
+        var label = Obj(("text", $"always the majority class: {level:F1}"), ("showarrow", false), ("xref", $"x{axis} domain"),
+            ("x", 1.0), ("xanchor", "right"), ("yref", $"y{axis}"), ("y", level), ("yanchor", "bottom"),
+            ("font", Obj(("size", 11), ("color", FloorColor))));
+        return (shape, label);
     }
 
-    /// <summary>Grouped bars per inter-modality condition ({l} … Avg, {l,a,v}), one bar series per variant, sd error bars.</summary>
+    /// <summary>A value axis: the metric's unit, and [0, 100] for % scores.</summary>
+    static DynamicObj.DynamicObj ValueAxis(string metric, string? title = null) => Tables.IsProportion(metric)
+        ? Obj(("title", Obj(("text", title ?? Unit(metric)))), ("range", new[] { 0, 100 }), ("automargin", true))
+        : Obj(("title", Obj(("text", title ?? Unit(metric)))), ("automargin", true));
+
+    static string Of(string metric, string emotion) => metric + (emotion.Length > 0 ? " (" + emotion + ")" : "");
+
+    /// <summary>
+    /// Metric against the frame-drop rate r, one panel per intra-modality protocol present (<see cref="IntraProtocols"/>:
+    /// all modalities at once; then language, audio, vision alone when the results carry intra-l/-a/-v): per variant the
+    /// mean over seeds with a ±sd band (% scores clipped to [0, 100]). <paramref name="floor"/> (a proportion, e.g. the
+    /// constant predictor's level) draws a dashed line in every panel; null draws none.
+    /// </summary>
+    public static GenericChart IntraCurves(IReadOnlyList<AggregateRow> agg, string dataset, string metric = Tables.SentimentHeadline,
+        IReadOnlyList<string>? variants = null, double? floor = null, string emotion = "")
+    {
+        var sel = agg.Where(a => a.Dataset == dataset && a.Metric == metric && a.Emotion == emotion).ToList();
+        var panels = IntraProtocols.Where(p => sel.Any(a => a.Protocol == p.Protocol)).ToList();
+        if (panels.Count == 0) throw new InvalidOperationException($"{dataset}: no intra-modality results for {Of(metric, emotion)}");
+        var names = variants ?? sel.Where(a => a.Protocol.StartsWith(Protocols.Intra, StringComparison.Ordinal)).Select(a => a.Variant).Distinct().ToList();
+        double s = Scale(metric);
+        bool pct = Tables.IsProportion(metric);
+        int cols = panels.Count == 1 ? 1 : 2, rows = (panels.Count + 1) / 2;
+        var traces = new List<GenericChart>(); var shapes = new List<object>(); var labels = new List<object>();
+        var extra = new List<(string, object?)>();
+        for (int p = 0; p < panels.Count; p++)
+        {
+            string ax = p == 0 ? "" : (p + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            for (int i = 0; i < names.Count; i++)
+            {
+                var pts = sel.Where(a => a.Protocol == panels[p].Protocol && a.Variant == names[i])
+                    .Select(a => (Rate: double.Parse(a.Condition, System.Globalization.CultureInfo.InvariantCulture), Mean: a.Mean * s, Sd: double.IsNaN(a.Std) ? 0 : a.Std * s))
+                    .OrderBy(q => q.Rate).ToArray();
+                if (pts.Length == 0) continue;
+                var x = pts.Select(q => q.Rate).ToArray();
+                double Hi(double v) => pct ? Math.Min(100, v) : v;
+                double Lo(double v) => pct ? Math.Max(0, v) : v;
+                traces.Add(Trace("scatter", ("x", x.Concat(x.Reverse()).ToArray()),
+                    ("y", pts.Select(q => Hi(q.Mean + q.Sd)).Concat(pts.Reverse().Select(q => Lo(q.Mean - q.Sd))).ToArray()),
+                    ("mode", "lines"), ("fill", "toself"), ("fillcolor", Rgba(i, 0.15)), ("line", Obj(("width", 0))),
+                    ("hoverinfo", "skip"), ("showlegend", false), ("legendgroup", names[i]), ("xaxis", "x" + ax), ("yaxis", "y" + ax)));
+                traces.Add(Trace("scatter", ("x", x), ("y", pts.Select(q => q.Mean).ToArray()), ("mode", "lines+markers"),
+                    ("name", names[i]), ("legendgroup", names[i]), ("showlegend", p == 0), ("xaxis", "x" + ax), ("yaxis", "y" + ax),
+                    ("line", Obj(("color", Hex(i)), ("width", 2))), ("marker", Obj(("color", Hex(i)), ("size", 5)))));
+            }
+            if (floor is double f) { var (fs, fl) = FloorLine(f * s, ax); shapes.Add(fs); labels.Add(fl); }
+            if (panels.Count > 1)
+                labels.Add(Obj(("text", $"<b>{panels[p].Title}</b>"), ("showarrow", false), ("xref", $"x{ax} domain"), ("yref", $"y{ax} domain"),
+                    ("x", 0.5), ("y", 1.0), ("yanchor", "bottom"), ("font", Obj(("size", 12)))));
+            extra.Add(($"xaxis{ax}", Obj(("title", Obj(("text", "frame-drop rate r"))), ("dtick", 0.2))));
+            extra.Add(($"yaxis{ax}", ValueAxis(metric, p % cols == 0 ? null : "")));
+        }
+        if (panels.Count > 1)
+            extra.Add(("grid", Obj(("rows", rows), ("columns", cols), ("pattern", "independent"), ("roworder", "top to bottom"), ("ygap", 0.3), ("xgap", 0.1))));
+        extra.Add(("shapes", shapes.ToArray()));
+        extra.Add(("annotations", labels.ToArray()));
+        if (panels.Count > 1) { extra.Add(("width", 1000)); extra.Add(("height", 120 + 330 * rows)); }
+        return Style(Chart.combine(traces), $"{dataset}: {Of(metric, emotion)} under intra-modality missingness (band: ±sd over seeds)",
+            "frame-drop rate r", Unit(metric), extra.ToArray());
+    }
+
+    /// <summary>Grouped bars per inter-modality condition ({l} … Avg, {l,a,v}), one bar series per variant, sd error bars;
+    /// <paramref name="floor"/> (a proportion) as a dashed line, null for none.</summary>
     public static GenericChart ConditionBars(IReadOnlyList<AggregateRow> agg, string dataset, string metric = Tables.SentimentHeadline,
-        string emotion = "", IReadOnlyList<string>? variants = null)
+        IReadOnlyList<string>? variants = null, double? floor = null, string emotion = "")
     {
         var sel = agg.Where(a => a.Dataset == dataset && a.Protocol == Protocols.Inter && a.Metric == metric && a.Emotion == emotion).ToList();
         var names = variants ?? sel.Select(a => a.Variant).Distinct().ToList();
@@ -98,34 +153,31 @@ public static class Charts
                 ("name", v), ("marker", Obj(("color", Hex(i)))),
                 ("error_y", Obj(("type", "data"), ("visible", true), ("array", Js(cells.Select(a => a is null ? double.NaN : double.IsNaN(a.Std) ? 0 : a.Std * s))))));
         }).ToList();
-        return Style(Chart.combine(traces), $"{dataset}: {metric}{(emotion.Length > 0 ? " (" + emotion + ")" : "")} per available modality set (mean ± sd over seeds)",
-            "available modalities", Unit(metric), ("barmode", "group"));
+        var extra = new List<(string, object?)> { ("barmode", "group"), ("yaxis", ValueAxis(metric)) };
+        if (floor is double f) { var (fs, fl) = FloorLine(f * s); extra.Add(("shapes", new[] { fs })); extra.Add(("annotations", new[] { fl })); }
+        return Style(Chart.combine(traces), $"{dataset}: {Of(metric, emotion)} per available modality set (mean ± sd over seeds)",
+            "available modalities", Unit(metric), extra.ToArray());
     }
 
     /// <summary>
-    /// Ablation bars: each variant's inter "avg" (mean ± sd); with published rows, the published MOSI ablation
-    /// averages as a second, grey series labelled "published MOSI (real data)".
+    /// The ablation: each variant's Avg over the six incomplete sets (mean ± sd over seeds), the kit's results only; the
+    /// paper's real-MOSI ablation belongs in a table beside it, never on this axis. <paramref name="floor"/> as in
+    /// <see cref="ConditionBars"/>.
     /// </summary>
     public static GenericChart AblationBars(IReadOnlyList<AggregateRow> agg, string dataset, string metric = Tables.SentimentHeadline,
-        IReadOnlyList<PublishedRow>? published = null, IReadOnlyList<string>? variants = null)
+        IReadOnlyList<string>? variants = null, double? floor = null)
     {
         var sel = agg.Where(a => a.Dataset == dataset && a.Protocol == Protocols.Inter && a.Condition == Protocols.Average
                                  && a.Metric == metric && a.Emotion == "").ToList();
         var names = variants ?? sel.Select(a => a.Variant).Distinct().ToList();
         double s = Scale(metric);
         var cells = names.Select(v => sel.FirstOrDefault(a => a.Variant == v)).ToList();
-        var charts = new List<GenericChart>
-        {
-            Trace("bar", ("x", names.ToArray()), ("y", Js(cells.Select(a => a is null ? double.NaN : a.Mean * s))),
-                ("name", "this kit (mean ± sd)"), ("marker", Obj(("color", Hex(0)))),
-                ("error_y", Obj(("type", "data"), ("visible", true), ("array", Js(cells.Select(a => a is null ? double.NaN : double.IsNaN(a.Std) ? 0 : a.Std * s)))))),
-        };
-        var pub = (published ?? []).Where(p => p.Dataset == "MOSI-ablation" && p.Condition == Protocols.Average).ToList();
-        if (pub.Count > 0)
-            charts.Add(Trace("bar", ("x", names.ToArray()),
-                ("y", Js(names.Select(v => Tables.AblationPublishedNames.TryGetValue(v, out var m) && pub.FirstOrDefault(p => p.Model == m) is { } pr ? pr.F1Percent : double.NaN))),
-                ("name", "published MOSI (real data)"), ("marker", Obj(("color", "#bbbbbb")))));
-        return Style(Chart.combine(charts), $"{dataset}: ablation, {metric} averaged over the six incomplete sets", "variant", Unit(metric), ("barmode", "group"));
+        var bars = Trace("bar", ("x", names.ToArray()), ("y", Js(cells.Select(a => a is null ? double.NaN : a.Mean * s))),
+            ("name", "this kit (mean ± sd)"), ("marker", Obj(("color", Hex(0)))),
+            ("error_y", Obj(("type", "data"), ("visible", true), ("array", Js(cells.Select(a => a is null ? double.NaN : double.IsNaN(a.Std) ? 0 : a.Std * s))))));
+        var extra = new List<(string, object?)> { ("yaxis", ValueAxis(metric)), ("showlegend", false), ("height", 460) };
+        if (floor is double f) { var (fs, fl) = FloorLine(f * s); extra.Add(("shapes", new[] { fs })); extra.Add(("annotations", new[] { fl })); }
+        return Style(bars, $"{dataset}: ablation, {metric} averaged over the six incomplete sets (mean ± sd over seeds)", "variant", Unit(metric), extra.ToArray());
     }
 
     /// <summary>

@@ -112,9 +112,9 @@ public sealed class TablesAndChartsTests : IDisposable
         var agg = Aggregation.Summarize(rows);
         var charts = new[]
         {
-            ("intra", Charts.IntraCurve(agg, "MOSI")),
+            ("intra", Charts.IntraCurves(agg, "MOSI")),
             ("bars", Charts.ConditionBars(agg, "MOSI")),
-            ("ablation", Charts.AblationBars(agg, "MOSI", published: Published())),
+            ("ablation", Charts.AblationBars(agg, "MOSI")),
             ("forest", Charts.Forest(PairedStatistics.Compare(rows, "corrkd", "no_kd", "f1_non0", dataset: "MOSI"))),
         };
         // every builder yields traces that name the variants (cheap: chart div only, no plotly.js)
@@ -138,7 +138,7 @@ public sealed class TablesAndChartsTests : IDisposable
         var few = PairedStatistics.Compare(rows, "corrkd", "no_kd", "f1_non0", dataset: "MOSI");
         var (fewWidth, fewHeight) = Charts.SizeOf(Charts.Forest(few));
         Assert.Equal(900, fewWidth);
-        Assert.Equal((900, 600), Charts.SizeOf(Charts.IntraCurve(Aggregation.Summarize(rows), "MOSI")));
+        Assert.Equal((900, 600), Charts.SizeOf(Charts.IntraCurves(Aggregation.Summarize(rows), "MOSI")));
         var many = Enumerable.Range(0, 5).SelectMany(i => few.Select(c => c with { Dataset = $"MOSI-{i}" })).ToList();
         var (_, height) = Charts.SizeOf(Charts.Forest(many));
         Assert.True(height >= 20 * many.Count && height > fewHeight, $"{many.Count} rows in {height} px");
