@@ -1,3 +1,4 @@
+using CorrKD.Reporting;
 using System.Globalization;
 using CorrKD.Data;
 using CorrKD.Data.Missing;

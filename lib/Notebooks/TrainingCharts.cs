@@ -1,3 +1,4 @@
+using CorrKD.Reporting;
 using System.Globalization;
 using Plotly.NET;
 

@@ -25,34 +25,18 @@ public static class Charts
         return $"rgba({r},{g},{b},{alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
     }
 
-    static DynamicObj.DynamicObj Obj(params (string Key, object? Value)[] props)
-    {
-        var o = new DynamicObj.DynamicObj();
-        foreach (var (k, v) in props) if (v is not null) o.SetProperty(k, v);
-        return o;
-    }
-
-    static GenericChart Trace(string type, params (string Key, object? Value)[] props)
-    {
-        var t = new Trace2D(type);
-        foreach (var (k, v) in props) if (v is not null) t.SetProperty(k, v);
-        return GenericChart.ofTraceObject(true, t);
-    }
+    static DynamicObj.DynamicObj Obj(params (string Key, object? Value)[] props) => Plot.Obj(props);
+    static GenericChart Trace(string type, params (string Key, object? Value)[] props) => Plot.Trace(type, props);
 
     /// <summary>NaN (missing cell) becomes JSON null so plotly leaves a gap.</summary>
     static double?[] Js(IEnumerable<double> v) => v.Select(x => double.IsNaN(x) ? (double?)null : x).ToArray();
 
-    static GenericChart Style(GenericChart c, string title, string xTitle, string yTitle, params (string Key, object? Value)[] extra)
-    {
-        var layout = new Layout();
-        layout.SetProperty("title", Obj(("text", title), ("font", Obj(("size", 15)))));
-        layout.SetProperty("xaxis", Obj(("title", Obj(("text", xTitle))), ("automargin", true)));
-        layout.SetProperty("yaxis", Obj(("title", Obj(("text", yTitle))), ("automargin", true)));
-        layout.SetProperty("width", 900);
-        layout.SetProperty("height", 600);
-        foreach (var (k, v) in extra) if (v is not null) layout.SetProperty(k, v);
-        return GenericChart.addLayout(layout, c);
-    }
+    static GenericChart Style(GenericChart c, string title, string xTitle, string yTitle, params (string Key, object? Value)[] extra) =>
+        GenericChart.addLayout(Plot.Layout(title, 900, 600, new[]
+        {
+            ("xaxis", (object?)Obj(("title", Obj(("text", xTitle))), ("automargin", true))),
+            ("yaxis", Obj(("title", Obj(("text", yTitle))), ("automargin", true))),
+        }.Concat(extra).ToArray()), c);
 
     static string Hex(int i) => Palette[i % Palette.Length];
 

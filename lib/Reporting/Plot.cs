@@ -1,6 +1,6 @@
 using Plotly.NET;
 
-namespace CorrKD.Notebooks;
+namespace CorrKD.Reporting;
 
 /// <summary>
 /// Plotly traces and layouts built from plain key/value pairs (plotly.js attribute names). Plotly.NET's typed
