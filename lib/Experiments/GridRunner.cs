@@ -231,21 +231,36 @@ public static class GridRunner
     }
 
     /// <summary>
-    /// Wall time from the first run's start (run.json) to the last results.csv, and the summed training time
-    /// (epoch seconds from every history.csv) of a grid's finished runs; zero when nothing has finished.
+    /// The wall time a grid's finished runs took, and their summed training time (epoch seconds from every history.csv);
+    /// zero when nothing has finished. Wall time is the length of the union of the runs' spans, from run.json's
+    /// started_utc to metrics.json's finished_utc, so parallel workers count once and the pauses between the sittings of
+    /// a study do not count at all. A run from before finished_utc was recorded spans its start plus its epoch seconds
+    /// (its evaluation left out: file times cannot stand in, since a clone rewrites them).
     /// </summary>
     public static (TimeSpan Wall, TimeSpan Training) Timing(string gridDir)
     {
-        var results = Directory.EnumerateFiles(gridDir, "results.csv", SearchOption.AllDirectories)
-            .Where(f => File.Exists(Path.Combine(Path.GetDirectoryName(f)!, "run.json"))).ToList();
-        if (results.Count == 0) return (TimeSpan.Zero, TimeSpan.Zero);
-        var start = results.Min(f => DateTime.Parse(
-            (string)JsonNode.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(f)!, "run.json")))!["environment"]!["started_utc"]!,
-            System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime());
-        var end = results.Max(File.GetLastWriteTimeUtc);
-        double training = results.Select(Path.GetDirectoryName).Where(d => File.Exists(Path.Combine(d!, "history.csv")))
-            .Sum(d => Reporting.HistoryCsv.Read(d!).TryGetValue("seconds", out var s) ? s.Sum() : 0);
-        return (end - start, TimeSpan.FromSeconds(training));
+        var runs = Directory.EnumerateFiles(gridDir, "results.csv", SearchOption.AllDirectories).Select(Path.GetDirectoryName)
+            .Where(d => File.Exists(Path.Combine(d!, "run.json"))).Select(d => d!).ToList();
+        if (runs.Count == 0) return (TimeSpan.Zero, TimeSpan.Zero);
+        static DateTime Utc(JsonNode? n) => DateTime.Parse((string)n!, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime();
+        double EpochSeconds(string d) => File.Exists(Path.Combine(d, "history.csv")) && Reporting.HistoryCsv.Read(d).TryGetValue("seconds", out var s) ? s.Sum() : 0;
+        var spans = runs.Select(d =>
+        {
+            var start = Utc(JsonNode.Parse(File.ReadAllText(Path.Combine(d, "run.json")))!["environment"]!["started_utc"]);
+            var metrics = Path.Combine(d, "metrics.json");
+            var finished = File.Exists(metrics) ? JsonNode.Parse(File.ReadAllText(metrics))?["finished_utc"] : null;
+            return (Start: start, End: finished is null ? start + TimeSpan.FromSeconds(EpochSeconds(d)) : Utc(finished));
+        }).OrderBy(x => x.Start).ToList();
+        var wall = TimeSpan.Zero;
+        var (from, to) = (spans[0].Start, spans[0].End);
+        foreach (var (start, end) in spans.Skip(1))
+        {
+            if (start > to) { wall += to - from; (from, to) = (start, end); }
+            else if (end > to) to = end;
+        }
+        wall += to - from;
+        return (wall, TimeSpan.FromSeconds(runs.Sum(EpochSeconds)));
     }
 
     /// <summary>Short hash of everything that shapes a teacher: model, teacher schedule, classes, and the feature

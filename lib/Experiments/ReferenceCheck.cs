@@ -51,7 +51,7 @@ public sealed record CheckResult(string RerunDir, string ReferenceDir, int Runs,
 /// <summary>
 /// Compares a finished grid (or run) folder with a reference folder of the same shape, e.g. a fresh
 /// `reproduce` with the committed results/reproduce: for every run (a folder with results.csv), every value of
-/// results.csv, the test metrics and epoch counts of metrics.json, every column of history.csv except the
+/// results.csv, the test metrics and epoch counts of metrics.json (not its timings), every column of history.csv except the
 /// epoch's wall seconds, and what run.json says was trained (data set, fingerprint, seeds, variant, threads).
 /// Machine facts (timestamps, paths, versions in run.json) are not compared. Values must be equal as doubles
 /// (they are written in round-trip form), so "identical" means bit for bit.
@@ -60,7 +60,7 @@ public static class ReferenceCheck
 {
     private static readonly string[] RunFields = { "kind", "dataset", "source", "data_seed", "fingerprint", "seed", "variant", "threads" };
     private static readonly HashSet<string> IgnoredHistory = new() { "seconds" };
-    private static readonly HashSet<string> IgnoredMetrics = new() { "seconds_per_epoch" };
+    private static readonly HashSet<string> IgnoredMetrics = new() { "seconds_per_epoch", "finished_utc" };
 
     public static CheckResult Compare(string rerunDir, string referenceDir)
     {

@@ -400,7 +400,7 @@ public static class Study
         int done = status.Sum(s => s.Done), total = status.Sum(s => s.Total);
         return $"Finished trainings: {done} of {total}{(done < total ? " (UNFINISHED: effects below use the finished pairs only)" : "")}; " +
                string.Join(", ", status.Select(s => $"{s.Setting} {s.Done}/{s.Total}")) + ". " +
-               (withWallTime ? $"Wall time {(int)wall.TotalHours}:{wall:mm\\:ss} from the first start to the last finish; " : "") +
+               (withWallTime ? $"Wall time {(int)wall.TotalHours}:{wall:mm\\:ss} while training (the union of the runs' spans: pauses between sittings do not count); " : "") +
                $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs. Trained on: {TrainedOn(gridDir)}.";
     }
 

@@ -169,6 +169,7 @@ public static class TrainingRun
         var metrics = new JsonObject
         {
             ["best_epoch"] = result.BestEpoch, ["epochs_run"] = result.History.Count, ["seconds_per_epoch"] = secondsPerEpoch,
+            ["finished_utc"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),   // with run.json's started_utc: the run's wall span
             ["headline_metric"] = Scoring.HeadlineName(scheme), ["notes"] = new JsonArray(notes.Select(n => (JsonNode?)n).ToArray()), ["teacher_complete_headline"] = teacherComplete,
             ["test"] = new JsonObject(test.Select(c => KeyValuePair.Create($"{c.Protocol}/{c.Condition}",
                 (JsonNode?)new JsonObject(c.Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(double.IsFinite(kv.Value) ? kv.Value : (double?)null))))))),
