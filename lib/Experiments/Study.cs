@@ -289,14 +289,18 @@ public static class Study
 
     /// <summary>
     /// The answer in plain words: one sentence per question, each comparison with its mean and 95% interval on Avg,
-    /// and what the interval says ("yes" when it lies above 0, "no" below, else "not shown" with the smallest effect
-    /// the pairs could detect). Computed from the effects, so it says whatever the results say. Given the spec, only the
+    /// and what the interval says ("higher" when it lies above 0, "lower" below, either with a note when Holm's correction
+    /// over every row does not keep it; else "not shown" with the smallest effect the pairs could detect). Computed from the effects, so it says whatever the results say. Given the spec, only the
     /// settings that keep every pair (not the OPEN-choice settings) enter the sentences.
     /// </summary>
     public static IReadOnlyList<string> Answer(IReadOnlyList<StudyEffect> effects, GridSpec? spec = null)
     {
         var avg = effects.Where(e => e.Condition == Protocols.Average && !e.Teacher && IsCore(e.Comparison, spec)).ToList();
-        static string Verdict(StudyEffect e) => e.CiLow > 0 ? "higher" : e.CiHigh < 0 ? "lower" : $"not shown, would detect {NumberText.Plain(e.Detectable)}";
+        // An interval clear of 0 is one comparison of a family of many: the sentence says when Holm's correction over every
+        // row does not keep it.
+        static string Verdict(StudyEffect e) => e.CiLow > 0 || e.CiHigh < 0
+            ? (e.CiLow > 0 ? "higher" : "lower") + (e.PHolm < 0.05 ? "" : $"; not after Holm's correction over every row, p {e.PHolm.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}")
+            : $"not shown, would detect {NumberText.Plain(e.Detectable)}";
         static string One(StudyEffect e, string label) =>
             $"{label} {NumberText.Signed(e.MeanDiff)} [{NumberText.Plain(e.CiLow)}, {NumberText.Plain(e.CiHigh)}] ({e.N} pairs, {Verdict(e)})";
         static string Where(StudyEffect e, string a) => $"{e.Setting}{(Split(a).Setting is var st && st != "default" ? " " + st : "")}";

@@ -130,6 +130,12 @@ public class StudyAnalysisTests
         Assert.Contains("synthetic-mosi k3 +4.50 [", answer[0]);
         Assert.Contains("synthetic-mosi k3-teacher-strong +0.20 [", answer[3]);
         Assert.Contains("synthetic-mosi corrkd +1.50 [", answer[4]);
+        // An interval clear of 0 says so, and says when Holm's correction does not keep it.
+        var one = effects.First(e => e.Question == Study.VersusNoKd && e.Condition == "avg" && e.Comparison == "corrkd − no-kd");
+        var clear = one with { CiLow = 0.5, CiHigh = 2.0, PHolm = 0.30 };
+        Assert.Contains("higher; not after Holm's correction over every row, p 0.30", Study.Answer(new[] { clear })[0]);
+        Assert.Contains("(4 pairs, higher)", Study.Answer(new[] { clear with { PHolm = 0.01 } })[0]);
+        Assert.Contains("not shown, would detect", Study.Answer(new[] { one with { CiLow = -1, CiHigh = 2 } })[0]);
     }
 
     [Fact]
