@@ -370,16 +370,16 @@ public static class Study
     }
 
     /// <summary>
-    /// How far a study folder has got: finished trainings per setting, wall time (first start to last finish)
+    /// How far a study folder has got: finished trainings per setting, wall time (<see cref="GridRunner.Timing"/>)
     /// and training time summed over runs; then the same for each folder it is pooled with (<see cref="Folders"/>),
     /// with its seeds and attention. A report on an unfinished study says so in its first line.
     /// </summary>
     public static string StatusText(GridSpec spec, string gridDir, bool withWallTime = true) =>
-        FolderStatus(spec, gridDir, withWallTime) + string.Concat(Folders(gridDir).Skip(1).Select(d =>
+        FolderStatus(spec, gridDir, withWallTime, first: true) + string.Concat(Folders(gridDir).Skip(1).Select(d =>
         {
             var other = GridSpec.Read(d);
             return $" Pooled with `{Path.GetFileName(d)}` (seeds {SeedList(other.Seeds)}, {AttentionOf(d)}; " +
-                   $"this folder: seeds {SeedList(spec.Seeds)}, {AttentionOf(gridDir)}): {FolderStatus(other, d, withWallTime)}";
+                   $"this folder: seeds {SeedList(spec.Seeds)}, {AttentionOf(gridDir)}): {FolderStatus(other, d, withWallTime, first: false)}";
         }));
 
     /// <summary>"0–9" for a run of consecutive seeds, else "0,2,5".</summary>
@@ -397,12 +397,13 @@ public static class Study
         return kinds.Count != 1 ? "mixed attention" : kinds[0] ? "attention kernel" : "libtorch-ops attention";
     }
 
-    private static string FolderStatus(GridSpec spec, string gridDir, bool withWallTime)
+    /// <summary>One folder's part of <see cref="StatusText"/>; only the <paramref name="first"/> says what an unfinished study means for the effects.</summary>
+    private static string FolderStatus(GridSpec spec, string gridDir, bool withWallTime, bool first)
     {
         var status = GridRunner.Status(spec, gridDir);
         var (wall, training) = GridRunner.Timing(gridDir);
         int done = status.Sum(s => s.Done), total = status.Sum(s => s.Total);
-        return $"Finished trainings: {done} of {total}{(done < total ? " (UNFINISHED: effects below use the finished pairs only)" : "")}; " +
+        return $"Finished trainings: {done} of {total}{(done < total ? first ? " (UNFINISHED: effects below use the finished pairs only)" : " (unfinished)" : "")}; " +
                string.Join(", ", status.Select(s => $"{s.Setting} {s.Done}/{s.Total}")) + ". " +
                (withWallTime ? $"Wall time {(int)wall.TotalHours}:{wall:mm\\:ss} while training (the union of the runs' spans: pauses between sittings do not count); " : "") +
                $"{(int)training.TotalHours}:{training:mm\\:ss} of training epochs summed over runs. Trained on: {TrainedOn(gridDir)}.";
