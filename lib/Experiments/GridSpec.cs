@@ -54,7 +54,7 @@ public sealed record GridSpec
         this with { Settings = Settings.Select(s => s with { Patch = MergePatch(s.Patch, patch) }).ToArray() };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
-    /// <summary>The grid.json of a grid folder, with an error naming the folder when there is none.</summary>
+
     /// <summary>The grid a command continues in <paramref name="dir"/>: a folder being resumed keeps its own grid, so
     /// `--resume DIR` with no option that shapes a grid (seeds, datasets, ...) continues what DIR's grid.json says,
     /// whatever options started it; with such options (<paramref name="shaped"/>) it is the grid they describe, which
@@ -62,6 +62,7 @@ public sealed record GridSpec
     public static GridSpec ForResume(string? dir, GridSpec described, bool shaped) =>
         dir != null && !shaped && File.Exists(Path.Combine(dir, "grid.json")) ? Read(dir) : described;
 
+    /// <summary>The grid.json of a grid folder, with an error naming the folder when there is none.</summary>
     public static GridSpec Read(string gridDir)
     {
         var f = Path.Combine(gridDir, "grid.json");

@@ -290,8 +290,9 @@ public static class Study
     /// <summary>
     /// The answer in plain words: one sentence per question, each comparison with its mean and 95% interval on Avg,
     /// and what the interval says ("higher" when it lies above 0, "lower" below, either with a note when Holm's correction
-    /// over every row does not keep it; else "not shown" with the smallest effect the pairs could detect). Computed from the effects, so it says whatever the results say. Given the spec, only the
-    /// settings that keep every pair (not the OPEN-choice settings) enter the sentences.
+    /// over every row does not keep it; else "not shown" with the smallest effect the pairs could detect). Computed from
+    /// the effects, so it says whatever the results say. Given the spec, only the settings that keep every pair (not the
+    /// OPEN-choice settings) enter the sentences.
     /// </summary>
     public static IReadOnlyList<string> Answer(IReadOnlyList<StudyEffect> effects, GridSpec? spec = null)
     {

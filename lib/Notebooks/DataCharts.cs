@@ -1,7 +1,7 @@
-using CorrKD.Reporting;
 using System.Globalization;
 using CorrKD.Data;
 using CorrKD.Data.Missing;
+using CorrKD.Reporting;
 using Plotly.NET;
 using static TorchSharp.torch;
 

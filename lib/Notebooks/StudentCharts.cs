@@ -1,4 +1,3 @@
-using CorrKD.Reporting;
 using System.Globalization;
 using CorrKD.Data;
 using CorrKD.Data.Missing;
@@ -6,6 +5,7 @@ using CorrKD.Distillation;
 using CorrKD.Evaluation;
 using CorrKD.Model;
 using CorrKD.Training;
+using CorrKD.Reporting;
 using Plotly.NET;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using CorrKD.Reporting;
 using System.Globalization;
+using CorrKD.Reporting;
 using Plotly.NET;
 
 namespace CorrKD.Notebooks;

@@ -54,7 +54,7 @@ public static class Charts
     {
         var shape = Obj(("type", "line"), ("xref", $"x{axis} domain"), ("x0", 0), ("x1", 1), ("yref", $"y{axis}"),
             ("y0", level), ("y1", level), ("line", Obj(("color", FloorColor), ("dash", "dash"), ("width", 1.5))));
-        var label = Obj(("text", $"always the majority class: {level:F1}"), ("showarrow", false), ("xref", $"x{axis} domain"),
+        var label = Obj(("text", $"always the majority class: {level.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)}"), ("showarrow", false), ("xref", $"x{axis} domain"),
             ("x", 1.0), ("xanchor", "right"), ("yref", $"y{axis}"), ("y", level), ("yanchor", "bottom"),
             ("font", Obj(("size", 11), ("color", FloorColor))));
         return (shape, label);
@@ -217,8 +217,7 @@ public static class Charts
         extra.Add(("annotations", labels.ToArray()));
         extra.Add(("height", area + marginTop + marginBottom));
         var metric = string.Join(", ", comparisons.Select(c => c.Metric).Distinct());
-        var chart = Style(Chart.combine(traces), title ?? $"Paired differences over seeds ({metric}, 95% CI)", xTitle, "", extra.ToArray());
-        return chart;
+        return Style(Chart.combine(traces), title ?? $"Paired differences over seeds ({metric}, 95% CI)", xTitle, "", extra.ToArray());
     }
 
     /// <summary>The forest plot's rows from top to bottom: teacher rows first, then the rest, each in the given order.</summary>

@@ -149,6 +149,31 @@ public sealed class TablesAndChartsTests : IDisposable
     }
 
     [Fact]
+    public void ScoreCharts_MarkTheFloor_KeepPercentAxesOn0To100_AndClipBandsThere()
+    {
+        var agg = new[] { 0.0, 0.5, 1.0 }.SelectMany(r => new[]
+        {
+            new AggregateRow("MOSI", "corrkd", "intra", r.ToString(System.Globalization.CultureInfo.InvariantCulture), "", "f1_non0", 3, 0.75, 0.375),
+            new AggregateRow("MOSI", "corrkd", "intra-l", r.ToString(System.Globalization.CultureInfo.InvariantCulture), "", "f1_non0", 3, 0.25, 0.375),
+        }).Append(new AggregateRow("MOSI", "corrkd", "inter", "avg", "", "f1_non0", 3, 0.7, 0.01)).ToList();
+        var intra = Plotly.NET.GenericChart.toChartHTML(Charts.IntraCurves(agg, "MOSI", floor: 0.362));
+        Assert.Contains("always the majority class: 36.2", intra);
+        Assert.Contains("only language dropped", intra);                 // a panel per intra protocol present
+        Assert.DoesNotContain("only audio dropped", intra);
+        Assert.DoesNotContain("112.5", intra);                            // bands clipped: 75 + 37.5 to 100, 25 - 37.5 to 0
+        Assert.DoesNotContain("-12.5", intra);
+        Assert.Contains("37.5", intra);                                   // the unclipped edges stay
+        Assert.Contains("\"range\":[0,100]", intra);
+        foreach (var chart in new[] { Charts.ConditionBars(agg, "MOSI", floor: 0.362), Charts.AblationBars(agg, "MOSI", floor: 0.362) })
+        {
+            var html = Plotly.NET.GenericChart.toChartHTML(chart);
+            Assert.Contains("always the majority class: 36.2", html);
+            Assert.Contains("\"range\":[0,100]", html);
+        }
+        Assert.DoesNotContain("majority class", Plotly.NET.GenericChart.toChartHTML(Charts.ConditionBars(agg, "MOSI")));
+    }
+
+    [Fact]
     public void ForestPlot_PutsTeacherRowsInAPanelOfTheirOwnOnTop()
     {
         PairedComparison C(string a, string b) => new("synthetic-mosi@0", "inter", "avg", "", "f1_non0", a, b, new[] { 0, 1, 2 },
