@@ -40,14 +40,16 @@ public static class GridJobs
             using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, StopWorkers);
             using var onHup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, StopWorkers);
             console.WriteLine($"grid: {queue.Count - before} runs to train ({before} done earlier) by {jobs} workers of {ThreadsPerRun} thread; logs in {logs}");
-            Watch(queue, workers, before, clock, console);
+            Watch(spec, gridDir, shard, queue, workers, before, clock, console);
             var failed = workers.Where(w => w.Process.ExitCode != 0).ToList();
             if (failed.Count > 0)
                 throw new InvalidOperationException(string.Join("\n", failed.Select(w =>
                     $"worker {w.Log} exited with {w.Process.ExitCode}; its last lines:\n  " + string.Join("\n  ", Tail(w.Log, 8)))) +
                     $"\nfix the cause and continue with --resume {gridDir}");
         }
-        console.WriteLine($"grid: {queue.Count(c => c.Done) - before} runs trained, {before} done earlier, {HoursMinutes(clock.Elapsed)}:{clock.Elapsed:ss}");
+        var left = GridRunner.Queue(spec, gridDir, shard);   // less what a precision rule stopped meanwhile
+        console.WriteLine($"grid: {left.Count(c => c.Done) - before} runs trained, {before} done earlier" +
+                          $"{(left.Count < queue.Count ? $", {queue.Count - left.Count} left out by the precision rule" : "")}, {HoursMinutes(clock.Elapsed)}:{clock.Elapsed:ss}");
     }
 
     private sealed record Worker(Process Process, string Log);
@@ -88,8 +90,10 @@ public static class GridJobs
     /// <summary>"h:mm" with the hours unbounded (a study's time left runs past a day, which "hh" would wrap).</summary>
     public static string HoursMinutes(TimeSpan t) => $"{(int)t.TotalHours}:{t:mm}";
 
-    /// <summary>Until every worker exits: one line per finished run, and a progress line with a rough time left.</summary>
-    private static void Watch(IReadOnlyList<GridRunner.Cell> queue, List<Worker> workers, int before, Stopwatch clock, TextWriter console)
+    /// <summary>Until every worker exits: one line per finished run, and a progress line with a rough time left. Under a
+    /// precision rule the queue is read again after each finished run, as the workers do.</summary>
+    private static void Watch(GridSpec spec, string gridDir, GridRunner.Shard shard, IReadOnlyList<GridRunner.Cell> queue, List<Worker> workers,
+        int before, Stopwatch clock, TextWriter console)
     {
         var seen = new HashSet<string>(queue.Where(c => c.Done).Select(c => c.Dir));
         int total = queue.Count;
@@ -105,10 +109,16 @@ public static class GridJobs
                     console.WriteLine($"grid: worker {Path.GetFileName(w.Log)} exited, {ExitDescription(w.Process.ExitCode)}; " +
                                       $"{workers.Count(x => !x.Process.HasExited)} still running");
             }
+            bool finished = false;
             foreach (var c in queue.Where(c => !seen.Contains(c.Dir) && c.Done))
             {
-                seen.Add(c.Dir);
+                seen.Add(c.Dir); finished = true;
                 console.WriteLine($"[{seen.Count}/{total}] {GridRunner.Label(c)} done, {HoursMinutes(clock.Elapsed)}:{clock.Elapsed:ss}");
+            }
+            if (finished && spec.Stop != null && GridRunner.Queue(spec, gridDir, shard) is var now && now.Count < total)
+            {
+                console.WriteLine($"grid: the precision rule leaves out {total - now.Count} runs; {now.Count} in all now");
+                (queue, total) = (now, now.Count);
             }
             if (!running) break;
             if (clock.Elapsed - lastLine > TimeSpan.FromMinutes(1))

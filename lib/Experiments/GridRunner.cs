@@ -61,16 +61,29 @@ public static class GridRunner
     /// holds whole pairs, every setting of each, rather than all pairs of the first settings.</summary>
     public static IReadOnlyList<Cell> Queue(GridSpec spec, string gridDir, Shard shard)
     {
-        var cells = spec.Groups().Where((g, i) => shard.Takes(i)).SelectMany(g => CellsOf(spec, gridDir, g)).ToList();
+        var kept = Kept(spec, gridDir);
+        var cells = spec.Groups().Where((g, i) => shard.Takes(i)).Where(kept).SelectMany(g => CellsOf(spec, gridDir, g)).ToList();
         return cells.GroupBy(c => (c.Group.Seed, c.Group.DataSeed))
             .SelectMany(pair => pair.Where(c => c.IsTeacher).Concat(pair.Where(c => !c.IsTeacher)))
             .DistinctBy(c => c.Dir).ToList();
     }
 
+    /// <summary>Which groups a grid still holds: every one, less those the precision rule (<see cref="GridSpec.Stop"/>,
+    /// <see cref="Study.Stopped"/>) stopped before any of their students started; a group once started is finished, so a
+    /// pair is never left half-trained.</summary>
+    public static Func<GridSpec.Group, bool> Kept(GridSpec spec, string gridDir)
+    {
+        var stopped = Study.Stopped(spec, gridDir);
+        if (stopped.Count == 0) return _ => true;
+        return g => !stopped.ContainsKey((g.Setting.Name, g.Dataset))
+                    || CellsOf(spec, gridDir, g).Any(c => !c.IsTeacher && File.Exists(Path.Combine(c.Dir, "run.json")));
+    }
+
     /// <summary>
     /// One worker over a grid folder: takes the first cell of <see cref="Queue"/> that is not finished, not held by
     /// another worker (its lock file) and whose teacher has finished, trains it, and starts over, until every cell
-    /// is finished. Any number of workers (processes, here or on other machines sharing the folder) can run at once;
+    /// is finished. Under a precision rule the queue is looked at again after every training, so the groups it stops
+    /// drop out as soon as their pairs suffice. Any number of workers (processes, here or on other machines sharing the folder) can run at once;
     /// each cell is trained by exactly one. Every training's result depends only on the cell and the thread count,
     /// never on which worker ran it or in which order.
     /// </summary>
@@ -113,6 +126,7 @@ public static class GridRunner
                 var summary = c.IsTeacher ? TrainingRun.Teacher(req, progress, log) : TrainingRun.Student(req, progress, log);
                 statuses.Add(new CellStatus(Label(c), c.Dir, false, summary));
                 trained = true; toldWaiting = false;
+                if (spec.Stop != null) Restop(spec, gridDir, shard, pending, log);
                 break;   // start over: a teacher may have finished meanwhile
             }
             if (!trained && pending.Count > 0)
@@ -123,6 +137,18 @@ public static class GridRunner
             }
         }
         return statuses;
+    }
+
+    /// <summary>Drops from <paramref name="pending"/> the cells the precision rule now leaves out, saying which.</summary>
+    private static void Restop(GridSpec spec, string gridDir, Shard shard, List<Cell> pending, TextWriter log)
+    {
+        var queued = Queue(spec, gridDir, shard).Select(c => c.Dir).ToHashSet();
+        var dropped = pending.Where(c => !queued.Contains(c.Dir)).ToList();
+        if (dropped.Count == 0) return;
+        pending.RemoveAll(c => !queued.Contains(c.Dir));
+        var stopped = Study.Stopped(spec, gridDir);
+        foreach (var g in dropped.GroupBy(c => (c.Group.Setting.Name, c.Group.Dataset)))
+            log.WriteLine($"{g.Key.Name}/{GridSpec.SafeName(g.Key.Dataset)}: the precision rule stops it ({stopped.GetValueOrDefault(g.Key, "?")}); {g.Count()} runs left out");
     }
 
     private static bool HasCheckpoint(string runDir) => Checkpoint.Exists(Path.Combine(runDir, "checkpoint", "best"));
@@ -221,11 +247,12 @@ public static class GridRunner
     private static string ConfigPath(string gridDir, GridSpec.Group g) =>
         Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{GridSpec.ConfigFor(g.Setting, g.Dataset).Family}.json");
 
-    /// <summary>Finished and total trainings per setting (a shared teacher counts once, under the first setting using it).</summary>
+    /// <summary>Finished and total trainings per setting (a shared teacher counts once, under the first setting using it),
+    /// less the groups the precision rule left out (<see cref="Kept"/>).</summary>
     public static IReadOnlyList<(string Setting, int Done, int Total)> Status(GridSpec spec, string gridDir)
     {
         var seen = new HashSet<string>();
-        return spec.Groups().SelectMany(g => CellsOf(spec, gridDir, g)).Where(c => seen.Add(c.Dir))
+        return spec.Groups().Where(Kept(spec, gridDir)).SelectMany(g => CellsOf(spec, gridDir, g)).Where(c => seen.Add(c.Dir))
             .GroupBy(c => c.Group.Setting.Name)
             .Select(grp => (grp.Key, grp.Count(c => c.Done), grp.Count())).ToList();
     }

@@ -31,6 +31,14 @@ public sealed record GridSetting(string Name, JsonObject Patch, string[]? Varian
 }
 
 /// <summary>
+/// A study's precision rule: a core setting takes no new (seed, data seed) pair on a data set once every paired
+/// interval of its own contrasts is at most ±<see cref="HalfWidth"/> points over at least <see cref="MinPairs"/> pairs
+/// (<see cref="Study.Stopped"/> says which contrasts). It stops on the width of the intervals, never on their
+/// position, so it spends the grid's pairs where the spread is large without choosing an answer.
+/// </summary>
+public sealed record StopRule(double HalfWidth, int MinPairs);
+
+/// <summary>
 /// An experiment grid: data sets x data seeds x seeds x settings x variants. Every (setting, data set, data seed,
 /// seed) group trains its own teacher, whose students of that group share it (a paired design: variants differ
 /// only in their distillation terms). Serialised to grid.json so a rerun or another shard sees the same grid.
@@ -45,6 +53,10 @@ public sealed record GridSpec
     /// <summary>Overrides teacher and student epochs (smoke runs); null keeps the config's schedule.</summary>
     public int? Epochs { get; init; }
     public bool EvaluateIntra { get; init; } = true;
+    /// <summary>The precision rule (studies); null trains every group. It changes no run, only which groups are left
+    /// out, so a grid folder may gain or change it (<see cref="Extends"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StopRule? Stop { get; init; }
 
     public static readonly JsonSerializerOptions Json = new(KitConfig.Json) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
@@ -131,8 +143,8 @@ public sealed record GridSpec
     /// <summary>
     /// Whether this grid only adds to <paramref name="earlier"/>: the same data sets, variants, epochs and evaluation,
     /// every earlier setting unchanged and in place (or given more pairs), seeds extended at the end, new settings
-    /// appended, the same data seeds (more data seeds would reorder the pairs that <see cref="GridSetting.MaxPairs"/> counts).
-    /// Then every finished run of the earlier grid is a run of this one, so a folder can grow into it (more pairs
+    /// appended, the same data seeds (more data seeds would reorder the pairs that <see cref="GridSetting.MaxPairs"/> counts);
+    /// the precision rule (<see cref="Stop"/>) may be anything. Then every finished run of the earlier grid is a run of this one, so a folder can grow into it (more pairs
     /// for a study, a new setting) without retraining anything.
     /// </summary>
     public bool Extends(GridSpec earlier)

@@ -40,6 +40,9 @@ public static class Study
     public const string NoComparisons = "No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.";
     /// <summary>The setting that selects students on the mean validation headline (the collapse fix, see <see cref="Collapses"/>).</summary>
     public const string SelectMetric = "select-metric";
+    /// <summary>The study's precision rule: the issue's ±1 point, over at least 10 pairs (so at least three data seeds,
+    /// and a spread estimated on 9 degrees of freedom or more).</summary>
+    public static readonly StopRule Precision = new(1.0, 10);
     /// <summary>Pairs kept by the sensitivity settings (OPEN choices), against all pairs for the core contrasts.</summary>
     public const int SensitivityPairs = 3;
 
@@ -64,6 +67,7 @@ public static class Study
             Seeds = Enumerable.Range(0, 10).ToArray(),
             EvaluateIntra = false,
             Variants = new[] { "no-kd", "kd", "corrkd", "wo-scd", "wo-cpd", "rcd-kl" },
+            Stop = Precision,
             Settings = new[]
             {
                 GridSetting.Default,
@@ -242,6 +246,64 @@ public static class Study
         return "Power, per data set and baseline:\n" + string.Join("\n", lines.Select(l => "- " + l));
     }
 
+    /// <summary>The questions whose rows a setting's precision rule looks at: those within one setting.</summary>
+    private static readonly string[] OwnQuestions = { VersusNoKd, CorrkdVersusKd, Terms };
+
+    /// <summary>
+    /// The precision rule (<see cref="GridSpec.Stop"/>) on a study's effects: the (setting, data set) whose groups take no
+    /// new pair, each with why. A setting that keeps every pair (no <see cref="GridSetting.MaxPairs"/>) is settled on a
+    /// data set when each of its students has its row against no-kd, and every Avg row of its students in the questions
+    /// within one setting (vs no-kd, corrkd vs kd, each term) has at least MinPairs pairs and a 95% half-width of at most
+    /// HalfWidth points. It stops when settled and every such setting whose paired baseline it is (a stronger teacher
+    /// compared with the default no-kd) has stopped too, since their pairs need its no-kd. The questions across
+    /// settings (setting change, K=2 vs K=3) do not enter: they get the pairs their settings get.
+    /// <paramref name="dataName"/> gives a grid data set's name in the results (null while it has none).
+    /// </summary>
+    public static IReadOnlyDictionary<(string Setting, string Dataset), string> Settled(IReadOnlyList<StudyEffect> effects, GridSpec spec,
+        Func<string, string?> dataName)
+    {
+        var stopped = new Dictionary<(string, string), string>();
+        if (spec.Stop is not { } rule) return stopped;
+        foreach (var d in spec.Datasets)
+        {
+            if (dataName(d) is not { } name) continue;
+            var core = spec.Settings.Where(st => st.MaxPairs is null && (st.Families is not { } f || f.Contains(KitConfig.FamilyOf(d)))).ToList();
+            string? Why(GridSetting st)
+            {
+                var rows = effects.Where(e => e.Setting == name && !e.Teacher && e.Condition == Protocols.Average && OwnQuestions.Contains(e.Question)
+                                              && SettingOf(e.Comparison) == st.Name).ToList();
+                bool everyStudent = (st.Variants ?? spec.Variants).Where(v => v != "no-kd")
+                    .All(v => rows.Any(e => e.Question == VersusNoKd && e.Comparison.StartsWith(Join(st.Name, v) + " − ", StringComparison.Ordinal)));
+                if (!everyStudent || rows.Any(e => e.N < rule.MinPairs || !(e.HalfWidth <= rule.HalfWidth))) return null;
+                return $"{rows.Min(e => e.N)} pairs, widest ±{NumberText.Plain(rows.Max(e => e.HalfWidth))}";
+            }
+            string BaselineOf(GridSetting st) => (st.Variants ?? spec.Variants).Contains("no-kd") ? st.Name : st.Baseline ?? "default";
+            var why = core.ToDictionary(st => st.Name, Why);
+            bool Stops(GridSetting st) => why[st.Name] != null && core.Where(t => t != st && BaselineOf(t) == st.Name).All(Stops);
+            foreach (var st in core.Where(Stops)) stopped[(st.Name, d)] = why[st.Name]!;
+        }
+        return stopped;
+    }
+
+    /// <summary><see cref="Settled"/> on a study folder's finished pairs, pooled (<see cref="Results"/>); empty without a rule.</summary>
+    public static IReadOnlyDictionary<(string Setting, string Dataset), string> Stopped(GridSpec spec, string gridDir)
+    {
+        if (spec.Stop is null) return new Dictionary<(string, string), string>();
+        var results = Results(gridDir);
+        var names = results.Select(r => r.Dataset.Split('@')[0]).ToHashSet();
+        // A synthetic set is named as in the grid; a file by its loader, as its groups' finished results record it.
+        string? NameOf(string d)
+        {
+            if (Data.DatasetRegistry.IsSynthetic(d)) return names.Contains(d) ? d : null;
+            var runs = Path.Combine(gridDir, "runs");
+            var file = !Directory.Exists(runs) ? null : Directory.EnumerateDirectories(runs)
+                .SelectMany(setting => Directory.EnumerateDirectories(setting, $"{GridSpec.SafeName(d)}@*"))
+                .SelectMany(g => Directory.EnumerateFiles(g, "results.csv", SearchOption.AllDirectories)).FirstOrDefault();
+            return file is null ? null : ResultsCsv.Read(file).FirstOrDefault()?.Dataset.Split('@')[0];
+        }
+        return Settled(Analyse(results, spec: spec).Effects, spec, NameOf);
+    }
+
     /// <summary>
     /// Result rows with the inter Avg added and data seeds pooled: dataset "synthetic-mosi@1" becomes
     /// "synthetic-mosi" and seed s of data seed d becomes seed d * 1000 + s, so every (data seed, seed) is one pair.
@@ -381,7 +443,17 @@ public static class Study
             var other = GridSpec.Read(d);
             return $" Pooled with `{Path.GetFileName(d)}` (seeds {SeedList(other.Seeds)}, {AttentionOf(d)}; " +
                    $"this folder: seeds {SeedList(spec.Seeds)}, {AttentionOf(gridDir)}): {FolderStatus(other, d, withWallTime, first: false)}";
-        }));
+        })) + StopNote(spec, gridDir);
+
+    /// <summary>What the precision rule (<see cref="GridSpec.Stop"/>) has stopped, for <see cref="StatusText"/>; "" without one.</summary>
+    private static string StopNote(GridSpec spec, string gridDir)
+    {
+        if (spec.Stop is not { } rule) return "";
+        var stopped = Stopped(spec, gridDir);
+        return $" Precision rule: a setting takes no new pair on a data set once every Avg interval of its own contrasts (vs no-kd, corrkd vs kd, " +
+               $"each term) is within ±{NumberText.Plain(rule.HalfWidth)} over at least {rule.MinPairs} pairs; stopped so far: " +
+               (stopped.Count == 0 ? "none." : string.Join("; ", stopped.Select(kv => $"{kv.Key.Dataset} {kv.Key.Setting} ({kv.Value})")) + ".");
+    }
 
     /// <summary>"0–9" for a run of consecutive seeds, else "0,2,5".</summary>
     private static string SeedList(int[] seeds) =>

@@ -237,4 +237,80 @@ public class StudyAnalysisTests
         }
         finally { Directory.Delete(grid, true); }
     }
+
+    /// <summary>One Avg row of a made-up effects list: its 95% interval is ±<paramref name="halfWidth"/> around +1 point.</summary>
+    static StudyEffect Row(string comparison, string question, int n, double halfWidth) =>
+        new("synthetic-mosi", comparison, "avg", n, 1.0, 1.0 - halfWidth, 1.0 + halfWidth, 0.01, 0.05, 1.0, 4, false) { Question = question };
+
+    [Fact]
+    public void ThePrecisionRuleStopsASettingOnceItsOwnIntervalsAreNarrow_ButNotWhileASettingItIsTheBaselineOfGoesOn()
+    {
+        var spec = new GridSpec
+        {
+            Datasets = new[] { "synthetic-mosi" }, Variants = new[] { "no-kd", "kd", "corrkd" }, Stop = new StopRule(1.0, 10),
+            Settings = new[]
+            {
+                GridSetting.Default,
+                new GridSetting("strong", new System.Text.Json.Nodes.JsonObject(), new[] { "kd", "corrkd" }),        // compared with the default no-kd
+                new GridSetting("sens", new System.Text.Json.Nodes.JsonObject(), new[] { "corrkd" }) { MaxPairs = 3 },  // keeps 3 pairs: never stops anything
+            },
+        };
+        List<StudyEffect> Effects(double strongHalfWidth, int corrkdKdPairs = 12) => new()
+        {
+            Row("kd − no-kd", Study.VersusNoKd, 12, 0.8), Row("corrkd − no-kd", Study.VersusNoKd, 12, 0.5), Row("corrkd − kd", Study.CorrkdVersusKd, corrkdKdPairs, 0.6),
+            Row("strong:kd − no-kd", Study.VersusNoKd, 12, strongHalfWidth), Row("strong:corrkd − no-kd", Study.VersusNoKd, 12, 0.5),
+            Row("strong:corrkd − strong:kd", Study.CorrkdVersusKd, 12, 0.5),
+            Row("sens:corrkd − corrkd", Study.SettingChange, 3, 4.0), Row("strong:kd − kd", Study.SettingChange, 12, 3.0),   // across settings: not looked at
+        };
+        IReadOnlyDictionary<(string, string), string> Stopped(List<StudyEffect> e) => Study.Settled(e, spec, d => d);
+
+        Assert.Empty(Stopped(Effects(strongHalfWidth: 1.5)));      // the default is settled, but the stronger teacher's pairs need its no-kd
+        var both = Stopped(Effects(strongHalfWidth: 0.9));
+        Assert.Equal(new[] { ("default", "synthetic-mosi"), ("strong", "synthetic-mosi") }, both.Keys.Order());
+        Assert.Equal("12 pairs, widest ±0.80", both[("default", "synthetic-mosi")]);
+        // Too few pairs on one row, a student without its row against no-kd, or an interval that is not a number: not settled.
+        Assert.Equal(new[] { ("strong", "synthetic-mosi") }, Stopped(Effects(0.9, corrkdKdPairs: 9)).Keys);
+        Assert.Equal(new[] { ("strong", "synthetic-mosi") }, Stopped(Effects(0.9).Where(e => e.Comparison != "corrkd − no-kd").ToList()).Keys);
+        Assert.Equal(new[] { ("strong", "synthetic-mosi") },
+            Stopped(Effects(0.9).Select(e => e.Comparison == "kd − no-kd" ? e with { CiLow = double.NaN } : e).ToList()).Keys);
+        Assert.Empty(Study.Settled(Effects(0.9), spec with { Stop = null }, d => d));
+        Assert.Empty(Study.Settled(Effects(0.9), spec, d => null));   // a data set with no results yet
+        Assert.Equal(Study.Precision, Study.Spec(new[] { "synthetic-mosi" }, smoke: false).Stop);
+    }
+
+    /// <summary>On a grid folder: the groups of a stopped setting that have not started leave the queue and the status
+    /// counts, a started one stays, and the status says what stopped.</summary>
+    [Fact]
+    public void AStoppedSettingsUnstartedPairsLeaveTheQueue_AndTheStatusSaysWhy()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "corrkd-precision-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var spec = new GridSpec
+            {
+                Datasets = new[] { "synthetic-mosi" }, Seeds = new[] { 0, 1, 2, 3 }, Variants = new[] { "no-kd", "kd" }, EvaluateIntra = false,
+                Stop = new StopRule(1.0, 2),
+            };
+            GridRunner.Prepare(spec, dir);
+            var groups = spec.Groups();
+            foreach (var g in groups.Take(2))
+                foreach (var c in GridRunner.CellsOf(spec, dir, g).Where(c => !c.IsTeacher))
+                {
+                    Directory.CreateDirectory(c.Dir);
+                    File.WriteAllText(Path.Combine(c.Dir, "run.json"), "{\"environment\":{\"started_utc\":\"2026-12-04T00:00:00Z\"}}");
+                    double gain = c.Variant == "kd" ? 0.01 + 0.0001 * g.Seed : 0;     // kd − no-kd: +1.00 and +1.01 points
+                    CorrKD.Reporting.ResultsCsv.Write(Path.Combine(c.Dir, "results.csv"), Run($"synthetic-mosi@{g.DataSeed}", c.Variant, g.Seed, 0.7 + gain, 0.8));
+                }
+            var started = GridRunner.CellsOf(spec, dir, groups[2]).Single(c => c.Variant == "kd").Dir;   // pair 3 began before the rule stopped it
+            Directory.CreateDirectory(started);
+            File.WriteAllText(Path.Combine(started, "run.json"), "{}");
+
+            var queued = GridRunner.Queue(spec, dir, GridRunner.Shard.All);
+            Assert.Equal(new[] { 0, 1, 2 }, queued.Select(c => c.Group.Seed).Distinct().Order());
+            Assert.Equal(4, GridRunner.Queue(spec with { Stop = null }, dir, GridRunner.Shard.All).Select(c => c.Group.Seed).Distinct().Count());
+            Assert.Equal(("default", 4, 9), Assert.Single(GridRunner.Status(spec, dir)));   // 3 pairs of a teacher and two students
+            Assert.Contains("stopped so far: synthetic-mosi default (2 pairs, widest ±0.06).", Study.StatusText(spec, dir, withWallTime: false));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }
