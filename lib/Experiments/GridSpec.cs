@@ -84,8 +84,13 @@ public sealed record GridSpec
 
     public static GridSpec Parse(string json, string source)
     {
-        try { return JsonSerializer.Deserialize<GridSpec>(json, Json) ?? throw new JsonException("empty"); }
+        GridSpec spec;
+        try { spec = JsonSerializer.Deserialize<GridSpec>(json, Json) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new ArgumentException($"{source}: invalid grid spec: {e.Message}", e); }
+        if (spec.Stop is { } r && (!(r.HalfWidth > 0) || r.MinPairs < 2))
+            throw new ArgumentException($"{source}: invalid grid spec: stop needs half_width > 0 and min_pairs >= 2 (an interval needs 2 pairs), " +
+                                        $"got half_width {r.HalfWidth.ToString(System.Globalization.CultureInfo.InvariantCulture)} and min_pairs {r.MinPairs}");
+        return spec;
     }
 
     /// <summary>The config of one setting on one data set: the family default with the setting's patch merged in.</summary>

@@ -276,6 +276,10 @@ public class StudyAnalysisTests
         Assert.Empty(Study.Settled(Effects(0.9), spec with { Stop = null }, d => d));
         Assert.Empty(Study.Settled(Effects(0.9), spec, d => null));   // a data set with no results yet
         Assert.Equal(Study.Precision, Study.Spec(new[] { "synthetic-mosi" }, smoke: false).Stop);
+        var json = spec.ToJson();
+        Assert.Equal(spec.Stop, GridSpec.Parse(json, "grid.json").Stop);
+        var bad = Assert.Throws<ArgumentException>(() => GridSpec.Parse(json.Replace("\"min_pairs\": 10", "\"min_pairs\": 1"), "x/grid.json"));
+        Assert.Contains("x/grid.json: invalid grid spec: stop needs half_width > 0 and min_pairs >= 2", bad.Message);
     }
 
     /// <summary>On a grid folder: the groups of a stopped setting that have not started leave the queue and the status
