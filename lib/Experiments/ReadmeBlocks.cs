@@ -62,12 +62,14 @@ public static class ReadmeBlocks
 
     /// <summary>
     /// The study's status (no wall time: file times are not results), its answer in sentences, the core effects against
-    /// no-kd on Avg (the OPEN-choice settings are in the committed effects CSV) and the power note.
+    /// no-kd on Avg (the OPEN-choice settings are in the committed effects CSV), the power note and, under a precision
+    /// rule, how far each setting is from it.
     /// </summary>
     private static string StudyAnswer(string gridDir, string repoRoot)
     {
         var spec = GridSpec.Read(gridDir);
-        var (effects, _) = Study.Analyse(Study.Results(gridDir), spec: spec);
+        var results = Study.Results(gridDir);
+        var (effects, _) = Study.Analyse(results, spec: spec);
         var rel = Path.GetRelativePath(repoRoot, gridDir).Replace('\\', '/');
         var sb = new StringBuilder();
         sb.AppendLine($"From `{rel}` (`./kit study`; synthetic data, **not the paper's numbers**). {Study.StatusText(spec, gridDir, withWallTime: false)}");
@@ -83,6 +85,7 @@ public static class ReadmeBlocks
             : Study.NoComparisons);
         sb.AppendLine();
         sb.AppendLine(Study.PowerNote(effects));
+        sb.Append(Study.PrecisionMarkdown(effects, spec, results, gridDir));
         return sb.ToString();
     }
 }

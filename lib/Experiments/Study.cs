@@ -21,6 +21,14 @@ public sealed record StudyEffect(string Setting, string Comparison, string Condi
     public double HalfWidth => (CiHigh - CiLow) / 2;
 }
 
+/// <summary>One setting that keeps every pair, on one data set, against the study's precision rule
+/// (<see cref="Study.PrecisionRows"/>): the fewest pairs and the widest 95% half-width of its own contrasts, the pairs the
+/// rule needs at their spread, whether it is settled (its rows are narrow enough) and whether it has stopped.</summary>
+public sealed record SettingPrecision(string Dataset, string Setting, int Pairs, double Widest, int PairsNeeded, bool Settled, bool Stopped)
+{
+    public string Reason => $"{Pairs} pairs, widest ±{NumberText.Plain(Widest)}";
+}
+
 /// <summary>
 /// "Where does CorrKD's gain come from?" — a question the paper never asks: against the same backbone trained
 /// with random missingness and no distillation (no-kd), how much do kd, corrkd and each ablation add, how strong
@@ -250,59 +258,84 @@ public static class Study
     private static readonly string[] OwnQuestions = { VersusNoKd, CorrkdVersusKd, Terms };
 
     /// <summary>
-    /// The precision rule (<see cref="GridSpec.Stop"/>) on a study's effects: the (setting, data set) whose groups take no
-    /// new pair, each with why. A setting that keeps every pair (no <see cref="GridSetting.MaxPairs"/>) is settled on a
-    /// data set when each of its students has its row against no-kd, and every Avg row of its students in the questions
-    /// within one setting (vs no-kd, corrkd vs kd, each term) has at least MinPairs pairs and a 95% half-width of at most
-    /// HalfWidth points. It stops when settled and every such setting whose paired baseline it is (a stronger teacher
-    /// compared with the default no-kd) has stopped too, since their pairs need its no-kd. The questions across
-    /// settings (setting change, K=2 vs K=3) do not enter: they get the pairs their settings get.
-    /// <paramref name="dataName"/> gives a grid data set's name in the results (null while it has none).
+    /// The precision rule (<see cref="GridSpec.Stop"/>) on a study's effects, one row per data set and setting that keeps
+    /// every pair (no <see cref="GridSetting.MaxPairs"/>). Its rows are the Avg rows of the setting's students in the
+    /// questions within one setting (vs no-kd, corrkd vs kd, each term). It is settled when each of its students has
+    /// its row against no-kd and every row has at least MinPairs pairs and a 95% half-width of at most HalfWidth points;
+    /// it stops when settled and every such setting whose paired baseline it is (a stronger teacher compared with the
+    /// default no-kd) has stopped too, since their pairs need its no-kd. The questions across settings (setting change,
+    /// K=2 vs K=3) do not enter: they get the pairs their settings get. <paramref name="dataName"/> gives a grid data
+    /// set's name in the results (null while it has none). Empty without a rule.
     /// </summary>
-    public static IReadOnlyDictionary<(string Setting, string Dataset), string> Settled(IReadOnlyList<StudyEffect> effects, GridSpec spec,
-        Func<string, string?> dataName)
+    public static IReadOnlyList<SettingPrecision> PrecisionRows(IReadOnlyList<StudyEffect> effects, GridSpec spec, Func<string, string?> dataName)
     {
-        var stopped = new Dictionary<(string, string), string>();
-        if (spec.Stop is not { } rule) return stopped;
+        var list = new List<SettingPrecision>();
+        if (spec.Stop is not { } rule) return list;
         foreach (var d in spec.Datasets)
         {
             if (dataName(d) is not { } name) continue;
             var core = spec.Settings.Where(st => st.MaxPairs is null && (st.Families is not { } f || f.Contains(KitConfig.FamilyOf(d)))).ToList();
-            string? Why(GridSetting st)
+            SettingPrecision Row(GridSetting st)
             {
                 var rows = effects.Where(e => e.Setting == name && !e.Teacher && e.Condition == Protocols.Average && OwnQuestions.Contains(e.Question)
                                               && SettingOf(e.Comparison) == st.Name).ToList();
                 bool everyStudent = (st.Variants ?? spec.Variants).Where(v => v != "no-kd")
                     .All(v => rows.Any(e => e.Question == VersusNoKd && e.Comparison.StartsWith(Join(st.Name, v) + " − ", StringComparison.Ordinal)));
-                if (!everyStudent || rows.Any(e => e.N < rule.MinPairs || !(e.HalfWidth <= rule.HalfWidth))) return null;
-                return $"{rows.Min(e => e.N)} pairs, widest ±{NumberText.Plain(rows.Max(e => e.HalfWidth))}";
+                if (rows.Count == 0) return new(d, st.Name, 0, double.NaN, rule.MinPairs, false, false);
+                int needed = Math.Max(rule.MinPairs, rows.Max(e => e.SdDiff > 0 ? PairedStatistics.PairsForHalfWidth(e.SdDiff, rule.HalfWidth) : 2));
+                bool settled = everyStudent && rows.All(e => e.N >= rule.MinPairs && e.HalfWidth <= rule.HalfWidth);
+                return new(d, st.Name, rows.Min(e => e.N), rows.Max(e => e.HalfWidth), needed, settled, false);
             }
             string BaselineOf(GridSetting st) => (st.Variants ?? spec.Variants).Contains("no-kd") ? st.Name : st.Baseline ?? "default";
-            var why = core.ToDictionary(st => st.Name, Why);
-            bool Stops(GridSetting st) => why[st.Name] != null && core.Where(t => t != st && BaselineOf(t) == st.Name).All(Stops);
-            foreach (var st in core.Where(Stops)) stopped[(st.Name, d)] = why[st.Name]!;
+            var rowOf = core.ToDictionary(st => st.Name, Row);
+            bool Stops(GridSetting st) => rowOf[st.Name].Settled && core.Where(t => t != st && BaselineOf(t) == st.Name).All(Stops);
+            list.AddRange(core.Select(st => rowOf[st.Name] with { Stopped = Stops(st) }));
         }
-        return stopped;
+        return list;
     }
 
-    /// <summary><see cref="Settled"/> on a study folder's finished pairs, pooled (<see cref="Results"/>); empty without a rule.</summary>
+    /// <summary>The (setting, data set) groups the precision rule stops (<see cref="PrecisionRows"/>), each with why.</summary>
+    public static IReadOnlyDictionary<(string Setting, string Dataset), string> Stops(IReadOnlyList<StudyEffect> effects, GridSpec spec, Func<string, string?> dataName) =>
+        PrecisionRows(effects, spec, dataName).Where(r => r.Stopped).ToDictionary(r => (r.Setting, r.Dataset), r => r.Reason);
+
+    /// <summary><see cref="Stops"/> on a study folder's finished pairs, pooled (<see cref="Results"/>); empty without a rule.</summary>
     public static IReadOnlyDictionary<(string Setting, string Dataset), string> Stopped(GridSpec spec, string gridDir)
     {
         if (spec.Stop is null) return new Dictionary<(string, string), string>();
         var results = Results(gridDir);
+        return Stops(Analyse(results, spec: spec).Effects, spec, DataNames(results, gridDir));
+    }
+
+    /// <summary>A grid data set's name in its results: a synthetic set is named as in the grid; a file by its loader, as
+    /// its groups' finished results record it. Null while it has no results.</summary>
+    public static Func<string, string?> DataNames(IReadOnlyList<ResultRow> results, string? gridDir)
+    {
         var names = results.Select(r => r.Dataset.Split('@')[0]).ToHashSet();
-        // A synthetic set is named as in the grid; a file by its loader, as its groups' finished results record it.
-        string? NameOf(string d)
+        return d =>
         {
-            if (Data.DatasetRegistry.IsSynthetic(d)) return names.Contains(d) ? d : null;
+            if (Data.DatasetRegistry.IsSynthetic(d) || gridDir == null) return names.Contains(d) ? d : null;
             var runs = Path.Combine(gridDir, "runs");
             var file = !Directory.Exists(runs) ? null : Directory.EnumerateDirectories(runs)
                 .SelectMany(setting => Directory.EnumerateDirectories(setting, $"{GridSpec.SafeName(d)}@*"))
                 .SelectMany(g => Directory.EnumerateFiles(g, "results.csv", SearchOption.AllDirectories)).FirstOrDefault();
             return file is null ? null : ResultsCsv.Read(file).FirstOrDefault()?.Dataset.Split('@')[0];
-        }
-        return Settled(Analyse(results, spec: spec).Effects, spec, NameOf);
+        };
     }
+
+    /// <summary>The precision rows as a table (report/tables/study_precision.*, the README): per data set and setting, the
+    /// fewest pairs and the widest half-width of its own contrasts, the pairs the rule asks for at today's spread, and
+    /// whether the setting has stopped.</summary>
+    public static Table PrecisionTable(IReadOnlyList<SettingPrecision> rows, StopRule rule) => new("study_precision",
+        $"The precision rule per setting: its own contrasts on Avg (vs no-kd, corrkd vs kd, each term) against ±{NumberText.Plain(rule.HalfWidth)} over at least {rule.MinPairs} pairs",
+        ["Data set", "Setting", "Pairs", "Widest ± (95%)", "Pairs for the rule", "State"],
+        [new TableBlock("", rows.Select(r => (IReadOnlyList<string>)
+        [
+            r.Dataset, r.Setting, r.Pairs.ToString(System.Globalization.CultureInfo.InvariantCulture), double.IsNaN(r.Widest) ? "—" : NumberText.Plain(r.Widest),
+            r.PairsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            r.Stopped ? "stopped" : r.Settled ? "settled; goes on for a setting compared with its no-kd" : "goes on",
+        ]).ToList())],
+        ["Pairs: the fewest over the setting's rows. Pairs for the rule: what the rule needs at the spread seen so far " +
+         "(the largest over the rows of the pairs that bring the row's interval within the half-width, and at least the minimum)."]);
 
     /// <summary>
     /// Result rows with the inter Avg added and data seeds pooled: dataset "synthetic-mosi@1" becomes
@@ -491,6 +524,17 @@ public static class Study
             .Select(f => ReferenceResults.RecordedClass(f) is var c && c == ReferenceResults.NotRecorded ? "CPU class not recorded" : c)
             .GroupBy(c => c).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
 
+    /// <summary>The precision table as Markdown after a blank line, also written into <paramref name="tablesDir"/> when
+    /// given; "" when the spec has no precision rule.</summary>
+    public static string PrecisionMarkdown(IReadOnlyList<StudyEffect> effects, GridSpec? spec, IReadOnlyList<ResultRow> results, string? gridDir,
+        string? tablesDir = null)
+    {
+        if (spec?.Stop is not { } rule) return "";
+        var table = PrecisionTable(PrecisionRows(effects, spec, DataNames(results, gridDir)), rule);
+        if (tablesDir != null) table.Write(tablesDir);
+        return "\n" + table.ToMarkdown();
+    }
+
     /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), a forest plot per data set, each
     /// variant's scores, the power note, the answer and, given the grid folder, the collapse tables (report/study.md),
     /// headed by <paramref name="header"/> (e.g. <see cref="StatusText"/>).</summary>
@@ -511,7 +555,8 @@ public static class Study
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));
         var md = (header.Length > 0 ? header + "\n\n" : "") + string.Concat(Answer(effects, spec).Select(a => "- " + a + "\n")) + "\n" +
                  (comparisons.Count > 0 ? table.ToMarkdown() : NoComparisons + "\n") +
-                 "\n" + note + "\n" + string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
+                 "\n" + note + "\n" + PrecisionMarkdown(effects, spec, results, gridDir, Path.Combine(outDir, "tables")) +
+                 string.Concat(scores.Select(t => "\n" + t.ToMarkdown()));
         if (gridDir != null && Collapses.Read(gridDir) is { Count: > 0 } collapses)
         {
             // Why students collapse on {a}/{v}: the evidence from every student's per-set validation history.

@@ -262,19 +262,27 @@ public class StudyAnalysisTests
             Row("strong:corrkd − strong:kd", Study.CorrkdVersusKd, 12, 0.5),
             Row("sens:corrkd − corrkd", Study.SettingChange, 3, 4.0), Row("strong:kd − kd", Study.SettingChange, 12, 3.0),   // across settings: not looked at
         };
-        IReadOnlyDictionary<(string, string), string> Stopped(List<StudyEffect> e) => Study.Settled(e, spec, d => d);
+        IReadOnlyDictionary<(string, string), string> Stopped(List<StudyEffect> e) => Study.Stops(e, spec, d => d);
 
         Assert.Empty(Stopped(Effects(strongHalfWidth: 1.5)));      // the default is settled, but the stronger teacher's pairs need its no-kd
         var both = Stopped(Effects(strongHalfWidth: 0.9));
         Assert.Equal(new[] { ("default", "synthetic-mosi"), ("strong", "synthetic-mosi") }, both.Keys.Order());
         Assert.Equal("12 pairs, widest ±0.80", both[("default", "synthetic-mosi")]);
+        // The table says the same per setting, with the pairs the rule needs at each row's spread (sd 1: 7 pairs, so the minimum, 10).
+        var rows = Study.PrecisionRows(Effects(strongHalfWidth: 1.5), spec, d => d);
+        Assert.Equal(new[] { "default", "strong" }, rows.Select(r => r.Setting));
+        Assert.True(rows[0].Settled && !rows[0].Stopped && !rows[1].Settled);
+        Assert.Equal((12, 1.5, 10), (rows[1].Pairs, rows[1].Widest, rows[1].PairsNeeded));
+        var md = Study.PrecisionTable(rows, spec.Stop!).ToMarkdown();
+        Assert.Contains("| synthetic-mosi | default | 12 | 0.80 | 10 | settled; goes on for a setting compared with its no-kd |", md);
+        Assert.Contains("| synthetic-mosi | strong | 12 | 1.50 | 10 | goes on |", md);
         // Too few pairs on one row, a student without its row against no-kd, or an interval that is not a number: not settled.
         Assert.Equal(new[] { ("strong", "synthetic-mosi") }, Stopped(Effects(0.9, corrkdKdPairs: 9)).Keys);
         Assert.Equal(new[] { ("strong", "synthetic-mosi") }, Stopped(Effects(0.9).Where(e => e.Comparison != "corrkd − no-kd").ToList()).Keys);
         Assert.Equal(new[] { ("strong", "synthetic-mosi") },
             Stopped(Effects(0.9).Select(e => e.Comparison == "kd − no-kd" ? e with { CiLow = double.NaN } : e).ToList()).Keys);
-        Assert.Empty(Study.Settled(Effects(0.9), spec with { Stop = null }, d => d));
-        Assert.Empty(Study.Settled(Effects(0.9), spec, d => null));   // a data set with no results yet
+        Assert.Empty(Study.Stops(Effects(0.9), spec with { Stop = null }, d => d));
+        Assert.Empty(Study.Stops(Effects(0.9), spec, d => null));   // a data set with no results yet
         Assert.Equal(Study.Precision, Study.Spec(new[] { "synthetic-mosi" }, smoke: false).Stop);
         var json = spec.ToJson();
         Assert.Equal(spec.Stop, GridSpec.Parse(json, "grid.json").Stop);
