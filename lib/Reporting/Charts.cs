@@ -294,11 +294,13 @@ public static class Charts
         var profile = Directory.CreateTempSubdirectory("corrkd-chromium-");
         try
         {
-            // Screenshot a copy without plotly's hover toolbar (the chart's HTML is self-contained, so it renders anywhere).
+            // Screenshot a copy without plotly's hover toolbar (the chart's HTML is self-contained, so it renders anywhere), and
+            // without the page margin: a page taller than the window (a chart as tall as it, plus the body's margin) loses the
+            // last panel's x axis in chromium's screenshot.
             var shot = Path.Combine(profile.FullName, "chart.html");
             var text = File.ReadAllText(html);
             int head = text.IndexOf("<head>", StringComparison.OrdinalIgnoreCase);
-            File.WriteAllText(shot, head >= 0 ? text.Insert(head + "<head>".Length, "<style>.modebar-container{display:none !important}</style>") : text);
+            File.WriteAllText(shot, head >= 0 ? text.Insert(head + "<head>".Length, "<style>.modebar-container{display:none !important} html,body{margin:0;padding:0}</style>") : text);
             var psi = new ProcessStartInfo(chromiumPath) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", $"--window-size={width},{height}",
                          "--virtual-time-budget=5000", "--disable-background-networking", "--disable-component-update", "--no-first-run",
