@@ -24,8 +24,9 @@ public sealed record GridSetting(string Name, JsonObject Patch, string[]? Varian
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? MaxPairs { get; init; }
 
-    /// <summary>The setting whose no-kd student is this setting's paired baseline when it trains none itself
-    /// (null = "default"), e.g. a K=3 stronger-teacher setting compares with the K=3 no-kd.</summary>
+    /// <summary>The setting this one is compared with (null = "default"): when it trains no no-kd, the setting whose no-kd
+    /// is its paired baseline (a K=3 stronger-teacher setting compares with the K=3 no-kd); when it trains its own, the
+    /// setting whose gains over no-kd its gains are set against (K=3 under the headline selection against K=2 under it).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Baseline { get; init; }
 }

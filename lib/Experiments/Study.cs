@@ -48,6 +48,8 @@ public static class Study
     public const string NoComparisons = "No paired comparisons yet: they need no-kd and the compared variant in at least 2 common pairs.";
     /// <summary>The setting that selects students on the mean validation headline (the collapse fix, see <see cref="Collapses"/>).</summary>
     public const string SelectMetric = "select-metric";
+    /// <summary>K=3 with the collapse fix: its own teacher's students and no-kd, compared with <see cref="SelectMetric"/>.</summary>
+    private const string K3SelectMetric = "k3-select-metric";
     /// <summary>The study's precision rule: the issue's ±1 point, over at least 10 pairs (so at least three data seeds,
     /// and a spread estimated on 9 degrees of freedom or more).</summary>
     public static readonly StopRule Precision = new(1.0, 10);
@@ -93,6 +95,13 @@ public static class Study
                 // the mean cross-entropy; every student, its own no-kd.
                 // (Appended last: a study folder grows into a spec that only adds settings at the end.)
                 Setting(SelectMetric, """{"student": {"selection": "metric"}}""") with { Families = Sentiment },
+                // The same fix at K=3 and with the stronger teacher (appended after it, 2026-12-04): the default selection's
+                // intervals are wide from the collapses, the fix's are not, so these answer K=3 and the teacher question
+                // in pairs the study can afford. Each is compared with its counterpart under the same selection.
+                Setting(K3SelectMetric, """{"sentiment_classes": 3, "student": {"selection": "metric"}}""") with { Families = Sentiment, Baseline = SelectMetric },
+                Setting("teacher-strong-select-metric", $$$"""{"teacher": {{{StrongTeacher}}}, "student": {"selection": "metric"}}""", Core) with { Families = Sentiment, Baseline = SelectMetric },
+                Setting("k3-teacher-strong-select-metric", $$$"""{"sentiment_classes": 3, "teacher": {{{StrongTeacher}}}, "student": {"selection": "metric"}}""", Core)
+                    with { Families = Sentiment, Baseline = K3SelectMetric },
             },
         };
 
@@ -167,15 +176,18 @@ public static class Study
                 Add(SettingChange, Join(st, "teacher"), Join(BaselineOf(st), "teacher"), "lav");
                 foreach (var v in ordered) Add(SettingChange, Join(st, v), Join(BaselineOf(st), v), "avg");
             }
-            // A setting with its own no-kd: does the gain over no-kd change with it? When it keeps the classes (e.g. another
-            // selection rule) its scores are comparable with the default's too, variant by variant, no-kd included.
+            // A setting with its own no-kd: does the gain over no-kd change with it, against its reference setting (the
+            // default unless the spec names another, e.g. K=3 under the headline selection against the K=2 one)? When it
+            // keeps the classes (e.g. another selection rule) its scores are comparable with the reference's too, variant
+            // by variant, no-kd included.
             foreach (var st in settings.Where(x => x != "default" && BaselineOf(x) == x && variants.Contains("no-kd")))
             {
+                var reference = ReferenceOf(st, spec);
                 bool classes = ChangesClasses(st, spec);
                 if (!classes)
-                    foreach (var v in ordered.Prepend("no-kd")) Add(SettingChange, Join(st, v), v, "avg");
+                    foreach (var v in ordered.Prepend("no-kd")) Add(SettingChange, Join(st, v), Join(reference, v), "avg");
                 foreach (var v in new[] { "kd", "corrkd" })
-                    if (GainDifference(rows, data.Key, m, st, v) is { } c) raw.Add((classes ? ClassCount : SettingChange, c));
+                    if (GainDifference(rows, data.Key, m, st, reference, v) is { } c) raw.Add((classes ? ClassCount : SettingChange, c));
             }
         }
         var holm = PairedStatistics.Holm(raw.Select(x => x.C.Result.PValue).ToArray());
@@ -200,17 +212,22 @@ public static class Study
     private static bool ChangesClasses(string setting, GridSpec? spec) =>
         spec?.Settings.FirstOrDefault(s => s.Name == setting) is not { } s || s.Patch.ContainsKey("sentiment_classes");
 
-    /// <summary>(setting:v − setting:no-kd) − (v − no-kd) on Avg over the pairs all four ran: does the gain over no-kd
-    /// change with the setting (K=3 against K=2)? Null when fewer than 2 pairs have all four.</summary>
-    private static PairedComparison? GainDifference(IReadOnlyList<ResultRow> rows, string dataset, string metric, string setting, string v)
+    /// <summary>The setting a setting with its own no-kd is compared with (<see cref="GridSetting.Baseline"/>; "default"
+    /// without one or without a spec).</summary>
+    private static string ReferenceOf(string setting, GridSpec? spec) =>
+        spec?.Settings.FirstOrDefault(s => s.Name == setting)?.Baseline ?? "default";
+
+    /// <summary>(setting:v − setting:no-kd) − (reference:v − reference:no-kd) on Avg over the pairs all four ran: does the
+    /// gain over no-kd change with the setting (K=3 against K=2)? Null when fewer than 2 pairs have all four.</summary>
+    private static PairedComparison? GainDifference(IReadOnlyList<ResultRow> rows, string dataset, string metric, string setting, string reference, string v)
     {
         Dictionary<int, double> Avg(string variant) => rows.Where(r => r.Variant == variant && r.Condition == Protocols.Average).ToDictionary(r => r.Seed, r => r.Value);
-        var (a, a0, b, b0) = (Avg(Join(setting, v)), Avg(Join(setting, "no-kd")), Avg(v), Avg("no-kd"));
+        var (a, a0, b, b0) = (Avg(Join(setting, v)), Avg(Join(setting, "no-kd")), Avg(Join(reference, v)), Avg(Join(reference, "no-kd")));
         var seeds = a.Keys.Intersect(a0.Keys).Intersect(b.Keys).Intersect(b0.Keys).Order().ToArray();
         if (seeds.Length < 2) return null;
         var r = PairedStatistics.Test(seeds.Select(s => a[s] - a0[s]).ToArray(), seeds.Select(s => b[s] - b0[s]).ToArray());
         return new PairedComparison(dataset, Protocols.Inter, Protocols.Average, "", metric, $"({Join(setting, v)} − {Join(setting, "no-kd")})",
-            $"({v} − no-kd)", seeds, r, double.NaN);
+            $"({Join(reference, v)} − {Join(reference, "no-kd")})", seeds, r, double.NaN);
     }
 
     /// <summary>The setting of a comparison's first variant: "k3:kd − k3:no-kd" and "(k3:kd − k3:no-kd) − (kd − no-kd)" → "k3".</summary>
@@ -412,11 +429,11 @@ public static class Study
             Sentence("Does corrkd beat no-kd?", avg.Where(e => e.Question == VersusNoKd && Split(A(e)).Variant == "corrkd"), e => Where(e, A(e))),
             Sentence("Does corrkd beat kd?", avg.Where(e => e.Question == CorrkdVersusKd), e => Where(e, A(e))),
             Sentence("Does each term matter (corrkd minus the variant without it)?", avg.Where(e => e.Question == Terms && !e.Comparison.Contains('(')),
-                e => $"{Where(e, A(e))} {e.Comparison[(e.Comparison.IndexOf(" − ", StringComparison.Ordinal) + 3)..].Replace("k3:", "")}"),
+                e => $"{Where(e, A(e))} {Split(e.Comparison[(e.Comparison.IndexOf(" − ", StringComparison.Ordinal) + 3)..]).Variant}"),
             Sentence("Does a stronger teacher change it (corrkd with the stronger teacher minus corrkd)?",
                 avg.Where(e => e.Question == SettingChange && A(e).Contains("teacher-strong", StringComparison.Ordinal) && Split(A(e)).Variant == "corrkd"), e => Where(e, A(e))),
             Sentence("Does the gain over no-kd differ between K=3 and K=2 (K=3 gain minus K=2 gain)?", avg.Where(e => e.Question == ClassCount),
-                e => $"{e.Setting} {Split(A(e).Trim('(')).Variant}"),
+                e => $"{e.Setting}{(ReferenceOf(Split(A(e).Trim('(')).Setting, spec) is var r && r != "default" ? " " + r : "")} {Split(A(e).Trim('(')).Variant}"),
             Sentence($"Does selecting on the validation headline ({SelectMetric}) stop no-kd's collapses, and change the gains (its no-kd minus the default no-kd; its gain minus the default gain)?",
                 avg.Where(e => e.Question == SettingChange && SettingOf(e.Comparison) == SelectMetric && (A(e) == Join(SelectMetric, "no-kd") || A(e).StartsWith('('))),
                 e => A(e).StartsWith('(') ? $"{e.Setting} {Split(A(e).Trim('(')).Variant} gain" : $"{e.Setting} no-kd"),

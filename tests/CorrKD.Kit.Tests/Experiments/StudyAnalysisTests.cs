@@ -138,6 +138,36 @@ public class StudyAnalysisTests
         Assert.Contains("not shown, would detect", Study.Answer(new[] { one with { CiLow = -1, CiHigh = 2 } })[0]);
     }
 
+    /// <summary>The K=3 and stronger-teacher settings under the headline selection are compared with select-metric, not
+    /// with the default: the K=3 gain against select-metric's gain, the stronger teacher's students against its no-kd.</summary>
+    [Fact]
+    public void TheSelectionSettingsAreComparedWithTheirCounterpartUnderTheSameSelection()
+    {
+        var spec = Study.Spec(new[] { "synthetic-mosi" }, smoke: false);
+        var rows = WithK3();
+        foreach (var r in WithK3().Where(r => r.Variant is "no-kd" or "corrkd" or "k3:no-kd" or "k3:corrkd"))
+        {
+            // select-metric: no-kd 1 point up, corrkd as in the default; at K=3 its corrkd gains 2 points more than at K=2.
+            bool k3 = r.Variant.StartsWith("k3:");
+            string v = k3 ? r.Variant[3..] : r.Variant;
+            double shift = v == "no-kd" ? 0.01 : 0;
+            rows.Add(r with { Variant = (k3 ? "k3-select-metric:" : "select-metric:") + v, Value = r.Value + shift + (k3 && v == "corrkd" ? 0.02 : 0) });
+            if (!k3 && v == "corrkd") rows.Add(r with { Variant = "teacher-strong-select-metric:corrkd", Value = r.Value + 0.005 });
+            if (!k3 && v == "corrkd") rows.Add(r with { Variant = "select-metric:wo-scd", Value = r.Value - 0.01 });
+        }
+        var (effects, _) = Study.Analyse(rows, spec: spec);
+        var k = Assert.Single(effects, e => e.Question == Study.ClassCount && e.Comparison.StartsWith("(k3-select-metric:corrkd"));
+        Assert.Equal("(k3-select-metric:corrkd − k3-select-metric:no-kd) − (select-metric:corrkd − select-metric:no-kd)", k.Comparison);
+        Assert.Equal(1.5 + 2.0, k.MeanDiff, 9);                         // the K=3 gain of WithK3 plus 2 points
+        Assert.Equal(0.5, Assert.Single(effects, e => e.Comparison == "teacher-strong-select-metric:corrkd − select-metric:no-kd" && e.Condition == "avg").MeanDiff
+                           - Assert.Single(effects, e => e.Comparison == "select-metric:corrkd − select-metric:no-kd" && e.Condition == "avg").MeanDiff, 9);
+        Assert.Single(effects, e => e.Question == Study.SettingChange && e.Comparison == "teacher-strong-select-metric:corrkd − select-metric:corrkd");
+        var answer = Study.Answer(effects, spec);
+        Assert.Contains("synthetic-mosi select-metric corrkd +3.50 [", answer[4]);
+        Assert.Contains("synthetic-mosi corrkd +1.50 [", answer[4]);
+        Assert.Contains("synthetic-mosi select-metric wo-scd +1.00 [", answer[2]);   // a term's row names the setting once
+    }
+
     [Fact]
     public void DetectableEffectAndHalfWidthMatchThePowerFunction()
     {
@@ -154,10 +184,15 @@ public class StudyAnalysisTests
     public void TheStudyGrewOnlyByAppendingTheSelectionSetting()
     {
         // A study folder started before the select-metric setting existed grows into today's spec without retraining.
+        // The selection settings come last: select-metric, then (2026-12-04) the same fix at K=3 and with the stronger teacher.
         var full = Study.Spec(new[] { "synthetic-mosi", "synthetic-iemocap" }, smoke: false);
-        Assert.Equal(Study.SelectMetric, full.Settings[^1].Name);
-        Assert.True(full.Extends(full with { Settings = full.Settings[..^1] }));
+        Assert.Equal(new[] { Study.SelectMetric, "k3-select-metric", "teacher-strong-select-metric", "k3-teacher-strong-select-metric" },
+            full.Settings[^4..].Select(s => s.Name));
+        Assert.True(full.Extends(full with { Settings = full.Settings[..^4] }));
+        Assert.True(full.Extends(full with { Settings = full.Settings[..^3] }));
         Assert.False((full with { Settings = full.Settings[..^1] }).Extends(full));
+        // Each is compared with its counterpart under the same selection.
+        Assert.Equal(new[] { "default", Study.SelectMetric, Study.SelectMetric, "k3-select-metric" }, full.Settings[^4..].Select(s => s.Baseline ?? "default"));
     }
 
     [Fact]
