@@ -247,12 +247,13 @@ public static class GridRunner
     private static string ConfigPath(string gridDir, GridSpec.Group g) =>
         Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{GridSpec.ConfigFor(g.Setting, g.Dataset).Family}.json");
 
-    /// <summary>Finished and total trainings per setting (a shared teacher counts once, under the first setting using it),
-    /// less the groups the precision rule left out (<see cref="Kept"/>).</summary>
+    /// <summary>Finished and total trainings per setting (a shared teacher counts once, under the first setting using it):
+    /// every finished one, and the unfinished ones of the groups the precision rule keeps (<see cref="Kept"/>).</summary>
     public static IReadOnlyList<(string Setting, int Done, int Total)> Status(GridSpec spec, string gridDir)
     {
         var seen = new HashSet<string>();
-        return spec.Groups().Where(Kept(spec, gridDir)).SelectMany(g => CellsOf(spec, gridDir, g)).Where(c => seen.Add(c.Dir))
+        var kept = Kept(spec, gridDir);
+        return spec.Groups().SelectMany(g => CellsOf(spec, gridDir, g).Where(c => c.Done || kept(g))).Where(c => seen.Add(c.Dir))
             .GroupBy(c => c.Group.Setting.Name)
             .Select(grp => (grp.Key, grp.Count(c => c.Done), grp.Count())).ToList();
     }

@@ -351,11 +351,14 @@ public class StudyAnalysisTests
             var started = GridRunner.CellsOf(spec, dir, groups[2]).Single(c => c.Variant == "kd").Dir;   // pair 3 began before the rule stopped it
             Directory.CreateDirectory(started);
             File.WriteAllText(Path.Combine(started, "run.json"), "{}");
+            var teacher = GridRunner.CellsOf(spec, dir, groups[3]).Single(c => c.IsTeacher).Dir;     // pair 4 has only its teacher: it still counts
+            Directory.CreateDirectory(teacher);
+            CorrKD.Reporting.ResultsCsv.Write(Path.Combine(teacher, "results.csv"), Run("synthetic-mosi@0", "teacher", 3, 0.5, 0.8));
 
             var queued = GridRunner.Queue(spec, dir, GridRunner.Shard.All);
             Assert.Equal(new[] { 0, 1, 2 }, queued.Select(c => c.Group.Seed).Distinct().Order());
             Assert.Equal(4, GridRunner.Queue(spec with { Stop = null }, dir, GridRunner.Shard.All).Select(c => c.Group.Seed).Distinct().Count());
-            Assert.Equal(("default", 4, 9), Assert.Single(GridRunner.Status(spec, dir)));   // 3 pairs of a teacher and two students
+            Assert.Equal(("default", 5, 10), Assert.Single(GridRunner.Status(spec, dir)));   // 3 pairs of a teacher and two students, and pair 4's teacher
             Assert.Contains("stopped so far: synthetic-mosi default (2 pairs, widest ±0.06).", Study.StatusText(spec, dir, withWallTime: false));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
