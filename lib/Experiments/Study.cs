@@ -303,7 +303,7 @@ public static class Study
                 bool settled = everyStudent && rows.All(e => e.N >= rule.MinPairs && e.HalfWidth <= rule.HalfWidth);
                 return new(d, st.Name, rows.Min(e => e.N), rows.Max(e => e.HalfWidth), needed, settled, false);
             }
-            string BaselineOf(GridSetting st) => (st.Variants ?? spec.Variants).Contains("no-kd") ? st.Name : st.Baseline ?? "default";
+            string BaselineOf(GridSetting st) => (st.Variants ?? spec.Variants).Contains("no-kd") ? st.Name : ReferenceOf(st.Name, spec);
             var rowOf = core.ToDictionary(st => st.Name, Row);
             bool Stops(GridSetting st) => rowOf[st.Name].Settled && core.Where(t => t != st && BaselineOf(t) == st.Name).All(Stops);
             list.AddRange(core.Select(st => rowOf[st.Name] with { Stopped = Stops(st) }));
