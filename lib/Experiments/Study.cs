@@ -246,6 +246,23 @@ public static class Study
     public static IReadOnlyList<PairedComparison> CoreRows(IReadOnlyList<PairedComparison> comparisons, GridSpec? spec) =>
         CoreRows(comparisons, spec, c => $"{c.VariantA} − {c.VariantB}", c => c.Condition, c => IsTeacher(c.VariantA));
 
+    /// <summary>
+    /// The forest plots: the <see cref="CoreRows(IReadOnlyList{PairedComparison}, GridSpec?)"/> of each data set (each has
+    /// its own headline metric, so their differences do not share an axis), split by the students' selection rule, since
+    /// the validation loss and the validation headline give intervals of very different widths. A row belongs to the
+    /// selection of its first variant's setting. Each with a title and a file stem (study_effects_DATASET[_select-metric]).
+    /// </summary>
+    public static IReadOnlyList<(string Title, string Stem, IReadOnlyList<PairedComparison> Rows)> ForestPanels(IReadOnlyList<PairedComparison> comparisons, GridSpec? spec) =>
+        CoreRows(comparisons, spec).GroupBy(c => (c.Dataset, Headline: SelectsOnHeadline(SettingOf($"{c.VariantA} − {c.VariantB}"), spec)))
+            .OrderBy(g => g.Key.Dataset, StringComparer.Ordinal).ThenBy(g => g.Key.Headline)
+            .Select(g => (Title: $"{g.Key.Dataset}, students selected on validation {(g.Key.Headline ? "headline" : "loss")}: paired differences, 95% CI",
+                Stem: $"study_effects_{g.Key.Dataset}{(g.Key.Headline ? "_" + SelectMetric : "")}", Rows: (IReadOnlyList<PairedComparison>)g.ToList()))
+            .ToList();
+
+    /// <summary>Whether a setting's students select on the validation headline (its patch sets student.selection "metric").</summary>
+    private static bool SelectsOnHeadline(string setting, GridSpec? spec) =>
+        spec?.Settings.FirstOrDefault(s => s.Name == setting)?.Patch["student"] is JsonObject student && (string?)student["selection"] == "metric";
+
     /// <summary>A variant name ("teacher", "k3:teacher") that is a teacher; a setting named "teacher-strong" does not make its students teachers.</summary>
     public static bool IsTeacher(string variant) => PairedComparison.IsTeacher(variant);
 
@@ -552,7 +569,7 @@ public static class Study
         return "\n" + table.ToMarkdown();
     }
 
-    /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), a forest plot per data set, each
+    /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), the forest plots (<see cref="ForestPanels"/>), each
     /// variant's scores, the power note, the answer and, given the grid folder, the collapse tables (report/study.md),
     /// headed by <paramref name="header"/> (e.g. <see cref="StatusText"/>).</summary>
     public static string WriteReport(IReadOnlyList<ResultRow> results, string outDir, bool png, string header = "", GridSpec? spec = null,
@@ -563,10 +580,9 @@ public static class Study
         table.Write(Path.Combine(outDir, "tables"));
         // A study's first sitting may not have two whole pairs yet: the report then says so and still shows the scores
         // and the collapse evidence.
-        // One forest per data set: each has its own headline metric, so their differences do not share an axis. Its rows
-        // are the core ones (CoreRows); every row is in the effects table.
-        foreach (var g in CoreRows(comparisons, spec).GroupBy(c => c.Dataset))
-            Charts.SaveWithPng(Charts.Forest(g.ToList(), $"{g.Key}: paired differences (headline metric, 95% CI)"), Path.Combine(outDir, "charts", $"study_effects_{g.Key}.html"), png);
+        // The forests' rows are the core ones (CoreRows); every row is in the effects table.
+        foreach (var (title, stem, rows) in ForestPanels(comparisons, spec))
+            Charts.SaveWithPng(Charts.Forest(rows, title), Path.Combine(outDir, "charts", stem + ".html"), png);
         var note = PowerNote(effects);
         var scores = ScoreTables(results);
         foreach (var t in scores) t.Write(Path.Combine(outDir, "tables"));

@@ -22,13 +22,14 @@ public static class StudyViews
                 ["±"] = e.HalfWidth, ["detectable"] = e.Detectable, ["p"] = e.P, ["p (Holm)"] = e.PHolm,
             }).AsHtml(decimals: 2);
 
-    /// <summary>The forest plot of the <see cref="Study.CoreRows(IReadOnlyList{PairedComparison}, GridSpec?)"/> comparisons, or a note when the study has no two whole pairs yet.</summary>
+    /// <summary>The forest plots of the study (<see cref="Study.ForestPanels"/>: per data set and selection rule), one under
+    /// the other, or a note when the study has no two whole pairs yet.</summary>
     public static HtmlView Forest(IReadOnlyList<PairedComparison> comparisons, GridSpec spec)
     {
-        var core = Study.CoreRows(comparisons, spec);
-        return core.Count == 0
+        var panels = Study.ForestPanels(comparisons, spec);
+        return panels.Count == 0
             ? HtmlView.Pre(Study.NoComparisons)
-            : Charts.Forest(core, "paired differences (headline metric, percentage points, 95% CI)").AsHtml();
+            : new HtmlView(string.Concat(panels.Select(p => Charts.Forest(p.Rows, p.Title).AsHtml().Html)));
     }
 
     /// <summary>The answer in sentences (<see cref="Study.Answer"/>), one per question, as a list.</summary>

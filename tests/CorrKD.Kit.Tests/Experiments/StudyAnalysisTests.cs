@@ -155,7 +155,13 @@ public class StudyAnalysisTests
             if (!k3 && v == "corrkd") rows.Add(r with { Variant = "teacher-strong-select-metric:corrkd", Value = r.Value + 0.005 });
             if (!k3 && v == "corrkd") rows.Add(r with { Variant = "select-metric:wo-scd", Value = r.Value - 0.01 });
         }
-        var (effects, _) = Study.Analyse(rows, spec: spec);
+        var (effects, comparisons) = Study.Analyse(rows, spec: spec);
+        // The forests split by selection rule: the headline-selected settings' rows get their own chart.
+        var panels = Study.ForestPanels(comparisons, spec);
+        Assert.Equal(new[] { "study_effects_synthetic-mosi", "study_effects_synthetic-mosi_select-metric" }, panels.Select(p => p.Stem));
+        Assert.All(panels[1].Rows, c => Assert.Contains("select-metric:", c.VariantA));
+        Assert.DoesNotContain(panels[0].Rows, c => c.VariantA.Contains("select-metric"));
+        Assert.Contains("selected on validation headline", panels[1].Title);
         var k = Assert.Single(effects, e => e.Question == Study.ClassCount && e.Comparison.StartsWith("(k3-select-metric:corrkd"));
         Assert.Equal("(k3-select-metric:corrkd − k3-select-metric:no-kd) − (select-metric:corrkd − select-metric:no-kd)", k.Comparison);
         Assert.Equal(1.5 + 2.0, k.MeanDiff, 9);                         // the K=3 gain of WithK3 plus 2 points
