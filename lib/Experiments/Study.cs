@@ -563,11 +563,14 @@ public static class Study
     public static string PrecisionMarkdown(IReadOnlyList<StudyEffect> effects, GridSpec? spec, IReadOnlyList<ResultRow> results, string? gridDir,
         string? tablesDir = null)
     {
-        if (spec?.Stop is not { } rule) return "";
-        var table = PrecisionTable(PrecisionRows(effects, spec, DataNames(results, gridDir)), rule);
+        if (PrecisionTable(effects, spec, results, gridDir) is not { } table) return "";
         if (tablesDir != null) table.Write(tablesDir);
         return "\n" + table.ToMarkdown();
     }
+
+    /// <summary>The precision table of a study's results (<see cref="PrecisionRows"/>); null when the spec has no precision rule.</summary>
+    public static Table? PrecisionTable(IReadOnlyList<StudyEffect> effects, GridSpec? spec, IReadOnlyList<ResultRow> results, string? gridDir) =>
+        spec?.Stop is { } rule ? PrecisionTable(PrecisionRows(effects, spec, DataNames(results, gridDir)), rule) : null;
 
     /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), the forest plots (<see cref="ForestPanels"/>), each
     /// variant's scores, the power note, the answer and, given the grid folder, the collapse tables (report/study.md),

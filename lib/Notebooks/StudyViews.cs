@@ -44,9 +44,8 @@ public static class StudyViews
     /// <summary>How far each setting is from the precision rule (<see cref="Study.PrecisionTable"/>), or a note when the
     /// grid has none (a smoke grid, a reproduce grid).</summary>
     public static HtmlView Precision(IReadOnlyList<StudyEffect> effects, GridSpec spec, IReadOnlyList<ResultRow> results, string gridDir) =>
-        spec.Stop is { } rule
-            ? Study.PrecisionTable(Study.PrecisionRows(effects, spec, Study.DataNames(results, gridDir)), rule).AsHtml()
-            : HtmlView.Pre("This grid has no precision rule (grid.json's stop): it trains every pair it lists.");
+        Study.PrecisionTable(effects, spec, results, gridDir)?.AsHtml()
+            ?? HtmlView.Pre("This grid has no precision rule (grid.json's stop): it trains every pair it lists.");
 
     /// <summary>The teacher gap of every data set in the results (each on its own headline metric), one line each.</summary>
     public static HtmlView TeacherGaps(IReadOnlyList<ResultRow> results)
