@@ -41,7 +41,7 @@ public static class StudyViews
         return new HtmlView($"<ul>{string.Concat(items)}</ul>{note}");
     }
 
-    /// <summary>How far each setting is from the precision rule (<see cref="Study.PrecisionTable"/>), or a note when the
+    /// <summary>How far each setting is from the precision rule (<see cref="Study.PrecisionRows"/>), or a note when the
     /// grid has none (a smoke grid, a reproduce grid).</summary>
     public static HtmlView Precision(IReadOnlyList<StudyEffect> effects, GridSpec spec, IReadOnlyList<ResultRow> results, string gridDir) =>
         Study.PrecisionTable(effects, spec, results, gridDir)?.AsHtml()
