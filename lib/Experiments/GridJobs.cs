@@ -115,9 +115,10 @@ public static class GridJobs
                 seen.Add(c.Dir); finished = true;
                 console.WriteLine($"[{seen.Count}/{total}] {GridRunner.Label(c)} done, {HoursMinutes(clock.Elapsed)}:{clock.Elapsed:ss}");
             }
-            if (finished && spec.Stop != null && GridRunner.Queue(spec, gridDir, shard) is var now && now.Count < total)
+            if (finished && spec.Stop != null && GridRunner.Queue(spec, gridDir, shard) is var now && now.Count != total)
             {
-                console.WriteLine($"grid: the precision rule leaves out {total - now.Count} runs; {now.Count} in all now");
+                console.WriteLine(now.Count < total ? $"grid: the precision rule leaves out {total - now.Count} runs; {now.Count} in all now"
+                                                    : $"grid: the precision rule takes back {now.Count - total} runs; {now.Count} in all now");
                 (queue, total) = (now, now.Count);
             }
             if (!running) break;

@@ -58,25 +58,38 @@ public static class GridRunner
     /// <summary>This shard's trainings in the order workers take them: pair by pair (<see cref="GridSpec.Pairs"/>), each
     /// pair's teachers first (so its students can start as soon as possible), then its students group by group; a
     /// teacher shared by several groups appears once. A grid stopped early (a study over several sittings) therefore
-    /// holds whole pairs, every setting of each, rather than all pairs of the first settings.</summary>
+    /// holds whole pairs, every setting of each, rather than all pairs of the first settings. Under a precision rule
+    /// (<see cref="GridSpec.Stop"/>) only the cells <see cref="Plan"/> keeps, and the groups in the order of the pairs
+    /// their settings still want, fewest first (pair by pair within a setting): the settings the rule can settle soon
+    /// are trained first, the ones it cannot afford take what is left.</summary>
     public static IReadOnlyList<Cell> Queue(GridSpec spec, string gridDir, Shard shard)
     {
-        var kept = Kept(spec, gridDir);
-        var cells = spec.Groups().Where((g, i) => shard.Takes(i)).Where(kept).SelectMany(g => CellsOf(spec, gridDir, g)).ToList();
-        return cells.GroupBy(c => (c.Group.Seed, c.Group.DataSeed))
-            .SelectMany(pair => pair.Where(c => c.IsTeacher).Concat(pair.Where(c => !c.IsTeacher)))
-            .DistinctBy(c => c.Dir).ToList();
+        var plan = Plan(spec, gridDir);
+        var pairIndex = spec.Pairs().Select((p, i) => (p, i)).ToDictionary(x => x.p, x => x.i);
+        var cells = spec.Groups().Where((g, i) => shard.Takes(i)).SelectMany(g => CellsOf(spec, gridDir, g)).Where(plan.Keeps).ToList();
+        return cells.OrderBy(c => plan.Need(c.Group)).ThenBy(c => pairIndex[(c.Group.Seed, c.Group.DataSeed)]).ThenBy(c => c.IsTeacher ? 0 : 1)
+            .DistinctBy(c => c.Dir).ToList();   // OrderBy is stable: within a pair, groups keep the setting order
     }
 
-    /// <summary>Which groups a grid still holds: every one, less those the precision rule (<see cref="GridSpec.Stop"/>,
-    /// <see cref="Study.Stopped"/>) stopped before any of their students started; a group once started is finished, so a
-    /// pair is never left half-trained.</summary>
-    public static Func<GridSpec.Group, bool> Kept(GridSpec spec, string gridDir)
+    /// <summary>What a precision rule makes of a grid folder's cells: which it keeps, and a group's need (the pairs its
+    /// setting still wants on its data set; 0, first, for a group already begun, a setting without the rule's rows, or no rule).</summary>
+    public sealed record GridPlan(Func<Cell, bool> Keeps, Func<GridSpec.Group, int> Need);
+
+    /// <summary>
+    /// The precision rule on a grid folder (<see cref="Study.PrecisionOf"/>): a setting that has stopped trains no new
+    /// pair; a settled one that another setting still compares with its no-kd trains only that no-kd (and the teacher it
+    /// waits for), since its own rows need no more pairs; a group whose distilled students have begun is finished
+    /// whatever the rule says, so no pair is left half-trained.
+    /// </summary>
+    public static GridPlan Plan(GridSpec spec, string gridDir)
     {
-        var stopped = Study.Stopped(spec, gridDir);
-        if (stopped.Count == 0) return _ => true;
-        return g => !stopped.ContainsKey((g.Setting.Name, g.Dataset))
-                    || CellsOf(spec, gridDir, g).Any(c => !c.IsTeacher && File.Exists(Path.Combine(c.Dir, "run.json")));
+        var rows = Study.PrecisionOf(spec, gridDir).ToDictionary(r => (r.Setting, r.Dataset));
+        if (rows.Count == 0) return new(_ => true, _ => 0);
+        bool Begun(GridSpec.Group g) => CellsOf(spec, gridDir, g).Any(c => !c.IsTeacher && c.Variant != "no-kd" && File.Exists(Path.Combine(c.Dir, "run.json")));
+        return new(
+            c => !rows.TryGetValue((c.Group.Setting.Name, c.Group.Dataset), out var r) || Begun(c.Group)
+                 || (!r.Stopped && (!r.Settled || c.IsTeacher || c.Variant == "no-kd")),
+            g => rows.TryGetValue((g.Setting.Name, g.Dataset), out var r) && !Begun(g) ? r.PairsLeft : 0);
     }
 
     /// <summary>
@@ -94,7 +107,6 @@ public static class GridRunner
         KitRuntime.ResolveDevice(device);   // a bad --device fails before the grid folder is made
         Prepare(spec, gridDir);
         var pending = Queue(spec, gridDir, shard).ToList();
-        int total = pending.Count;
         var statuses = new List<CellStatus>();
         bool toldWaiting = false;
         while (pending.Count > 0)
@@ -122,11 +134,11 @@ public static class GridRunner
                 if (held == null || c.Done) continue;   // another worker has it (or finished it meanwhile)
                 pending.Remove(c);
                 var req = RequestInto(spec, gridDir, c, c.Dir, threads, device);
-                log.WriteLine($"[{total - pending.Count}/{total}] {Label(c)}: {(req.Resume != null ? "resuming" : "starting")}");
+                log.WriteLine($"[{statuses.Count + 1}/{statuses.Count + 1 + pending.Count}] {Label(c)}: {(req.Resume != null ? "resuming" : "starting")}");
                 var summary = c.IsTeacher ? TrainingRun.Teacher(req, progress, log) : TrainingRun.Student(req, progress, log);
                 statuses.Add(new CellStatus(Label(c), c.Dir, false, summary));
                 trained = true; toldWaiting = false;
-                if (spec.Stop != null) Restop(spec, gridDir, shard, pending, log);
+                if (spec.Stop != null) Restop(spec, gridDir, shard, pending, statuses.Select(st => st.Folder).ToHashSet(), log);
                 break;   // start over: a teacher may have finished meanwhile
             }
             if (!trained && pending.Count > 0)
@@ -139,13 +151,16 @@ public static class GridRunner
         return statuses;
     }
 
-    /// <summary>Drops from <paramref name="pending"/> the cells the precision rule now leaves out, saying which.</summary>
-    private static void Restop(GridSpec spec, string gridDir, Shard shard, List<Cell> pending, TextWriter log)
+    /// <summary>Refills <paramref name="pending"/> from the queue as the precision rule now has it (its new order of need;
+    /// a cell the rule takes back returns, one this worker has <paramref name="handled"/> does not), saying which cells it left out.</summary>
+    private static void Restop(GridSpec spec, string gridDir, Shard shard, List<Cell> pending, IReadOnlySet<string> handled, TextWriter log)
     {
-        var queued = Queue(spec, gridDir, shard).Select(c => c.Dir).ToHashSet();
+        var queue = Queue(spec, gridDir, shard);
+        var queued = queue.Select(c => c.Dir).ToHashSet();
         var dropped = pending.Where(c => !queued.Contains(c.Dir)).ToList();
+        pending.Clear();
+        pending.AddRange(queue.Where(c => !c.Done && !handled.Contains(c.Dir)));
         if (dropped.Count == 0) return;
-        pending.RemoveAll(c => !queued.Contains(c.Dir));
         var stopped = Study.Stopped(spec, gridDir);
         foreach (var g in dropped.GroupBy(c => (c.Group.Setting.Name, c.Group.Dataset)))
             log.WriteLine($"{g.Key.Name}/{GridSpec.SafeName(g.Key.Dataset)}: the precision rule stops it ({stopped.GetValueOrDefault(g.Key, "?")}); {g.Count()} runs left out");
@@ -248,12 +263,12 @@ public static class GridRunner
         Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{GridSpec.ConfigFor(g.Setting, g.Dataset).Family}.json");
 
     /// <summary>Finished and total trainings per setting (a shared teacher counts once, under the first setting using it):
-    /// every finished one, and the unfinished ones of the groups the precision rule keeps (<see cref="Kept"/>).</summary>
+    /// every finished one, and the unfinished ones of the groups the precision rule keeps (<see cref="Plan"/>).</summary>
     public static IReadOnlyList<(string Setting, int Done, int Total)> Status(GridSpec spec, string gridDir)
     {
         var seen = new HashSet<string>();
-        var kept = Kept(spec, gridDir);
-        return spec.Groups().SelectMany(g => CellsOf(spec, gridDir, g).Where(c => c.Done || kept(g))).Where(c => seen.Add(c.Dir))
+        var plan = Plan(spec, gridDir);
+        return spec.Groups().SelectMany(g => CellsOf(spec, gridDir, g).Where(c => c.Done || plan.Keeps(c))).Where(c => seen.Add(c.Dir))
             .GroupBy(c => c.Group.Setting.Name)
             .Select(grp => (grp.Key, grp.Count(c => c.Done), grp.Count())).ToList();
     }

@@ -23,9 +23,15 @@ public sealed record StudyEffect(string Setting, string Comparison, string Condi
 
 /// <summary>One setting that keeps every pair, on one data set, against the study's precision rule
 /// (<see cref="Study.PrecisionRows"/>): the fewest pairs and the widest 95% half-width of its own contrasts, the pairs the
-/// rule needs at their spread, whether it is settled (its rows are narrow enough) and whether it has stopped.</summary>
+/// rule needs at their spread, whether it is settled (its rows are narrow enough) and whether it has stopped.
+/// <see cref="Detectable"/>: the largest smallest-detectable effect over its rows (power 0.8, alpha 0.05), what the
+/// setting can rule out so far. <see cref="PairsLeft"/>: the pairs it still wants, which orders the queue (fewest
+/// first): the fewest of its own shortfall (none once settled) and those of the settings still using its no-kd.</summary>
 public sealed record SettingPrecision(string Dataset, string Setting, int Pairs, double Widest, int PairsNeeded, bool Settled, bool Stopped)
 {
+    public double Detectable { get; init; } = double.NaN;
+    public int PairsLeft { get; init; }
+
     public string Reason => $"{Pairs} pairs, widest ±{NumberText.Plain(Widest)}";
 }
 
@@ -318,12 +324,15 @@ public static class Study
                 if (rows.Count == 0) return new(d, st.Name, 0, double.NaN, rule.MinPairs, false, false);
                 int needed = Math.Max(rule.MinPairs, rows.Max(e => e.SdDiff > 0 ? PairedStatistics.PairsForHalfWidth(e.SdDiff, rule.HalfWidth) : 2));
                 bool settled = everyStudent && rows.All(e => e.N >= rule.MinPairs && e.HalfWidth <= rule.HalfWidth);
-                return new(d, st.Name, rows.Min(e => e.N), rows.Max(e => e.HalfWidth), needed, settled, false);
+                return new(d, st.Name, rows.Min(e => e.N), rows.Max(e => e.HalfWidth), needed, settled, false) { Detectable = rows.Max(e => e.Detectable) };
             }
             string BaselineOf(GridSetting st) => (st.Variants ?? spec.Variants).Contains("no-kd") ? st.Name : ReferenceOf(st.Name, spec);
             var rowOf = core.ToDictionary(st => st.Name, Row);
-            bool Stops(GridSetting st) => rowOf[st.Name].Settled && core.Where(t => t != st && BaselineOf(t) == st.Name).All(Stops);
-            list.AddRange(core.Select(st => rowOf[st.Name] with { Stopped = Stops(st) }));
+            IEnumerable<GridSetting> Users(GridSetting st) => core.Where(t => t != st && BaselineOf(t) == st.Name);
+            bool Stops(GridSetting st) => rowOf[st.Name].Settled && Users(st).All(Stops);
+            int Left(GridSetting st) => Users(st).Where(t => !Stops(t)).Select(Left)   // a setting's pairs need its baseline's no-kd
+                .Append(rowOf[st.Name].Settled ? (Stops(st) ? 0 : int.MaxValue) : Math.Max(1, rowOf[st.Name].PairsNeeded - rowOf[st.Name].Pairs)).Min();
+            list.AddRange(core.Select(st => rowOf[st.Name] with { Stopped = Stops(st), PairsLeft = Left(st) }));
         }
         return list;
     }
@@ -332,13 +341,17 @@ public static class Study
     public static IReadOnlyDictionary<(string Setting, string Dataset), string> Stops(IReadOnlyList<StudyEffect> effects, GridSpec spec, Func<string, string?> dataName) =>
         PrecisionRows(effects, spec, dataName).Where(r => r.Stopped).ToDictionary(r => (r.Setting, r.Dataset), r => r.Reason);
 
-    /// <summary><see cref="Stops"/> on a study folder's finished pairs, pooled (<see cref="Results"/>); empty without a rule.</summary>
-    public static IReadOnlyDictionary<(string Setting, string Dataset), string> Stopped(GridSpec spec, string gridDir)
+    /// <summary><see cref="PrecisionRows"/> on a study folder's finished pairs, pooled (<see cref="Results"/>); empty without a rule.</summary>
+    public static IReadOnlyList<SettingPrecision> PrecisionOf(GridSpec spec, string gridDir)
     {
-        if (spec.Stop is null) return new Dictionary<(string, string), string>();
+        if (spec.Stop is null) return Array.Empty<SettingPrecision>();
         var results = Results(gridDir);
-        return Stops(Analyse(results, spec: spec).Effects, spec, DataNames(results, gridDir));
+        return PrecisionRows(Analyse(results, spec: spec).Effects, spec, DataNames(results, gridDir));
     }
+
+    /// <summary><see cref="Stops"/> on a study folder's finished pairs, pooled (<see cref="Results"/>); empty without a rule.</summary>
+    public static IReadOnlyDictionary<(string Setting, string Dataset), string> Stopped(GridSpec spec, string gridDir) =>
+        PrecisionOf(spec, gridDir).Where(r => r.Stopped).ToDictionary(r => (r.Setting, r.Dataset), r => r.Reason);
 
     /// <summary>A grid data set's name in its results: a synthetic set is named as in the grid; a file by its loader, as
     /// its groups' finished results record it. Null while it has no results.</summary>
@@ -361,15 +374,18 @@ public static class Study
     /// whether the setting has stopped.</summary>
     public static Table PrecisionTable(IReadOnlyList<SettingPrecision> rows, StopRule rule) => new("study_precision",
         $"The precision rule per setting: its own contrasts on Avg (vs no-kd, corrkd vs kd, each term) against ±{NumberText.Plain(rule.HalfWidth)} over at least {rule.MinPairs} pairs",
-        ["Data set", "Setting", "Pairs", "Widest ± (95%)", "Pairs for the rule", "State"],
+        ["Data set", "Setting", "Pairs", "Widest ± (95%)", "Detectable (80%)", "Pairs for the rule", "State"],
         [new TableBlock("", rows.Select(r => (IReadOnlyList<string>)
         [
             r.Dataset, r.Setting, r.Pairs.ToString(System.Globalization.CultureInfo.InvariantCulture), double.IsNaN(r.Widest) ? "—" : NumberText.Plain(r.Widest),
-            r.PairsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            r.Stopped ? "stopped" : r.Settled ? "settled; goes on for a setting compared with its no-kd" : "goes on",
+            double.IsNaN(r.Detectable) ? "—" : NumberText.Plain(r.Detectable), r.PairsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            r.Stopped ? "stopped" : r.Settled ? "settled; trains only its no-kd, for a setting compared with it" : "goes on",
         ]).ToList())],
-        ["Pairs: the fewest over the setting's rows. Pairs for the rule: what the rule needs at the spread seen so far " +
-         "(the largest over the rows of the pairs that bring the row's interval within the half-width, and at least the minimum)."]);
+        ["Pairs: the fewest over the setting's rows. Detectable: the largest over its rows of the smallest true difference " +
+         "their pairs detect with power 0.8 at alpha 0.05 (what a setting that stops short of the rule can rule out). " +
+         "Pairs for the rule: what the rule needs at the spread seen so far " +
+         "(the largest over the rows of the pairs that bring the row's interval within the half-width, and at least the minimum). " +
+         "Settings that go on take pairs in the order of the pairs they still need, fewest first."]);
 
     /// <summary>
     /// Result rows with the inter Avg added and data seeds pooled: dataset "synthetic-mosi@1" becomes

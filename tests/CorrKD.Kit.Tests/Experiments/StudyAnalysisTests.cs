@@ -281,7 +281,7 @@ public class StudyAnalysisTests
 
     /// <summary>One Avg row of a made-up effects list: its 95% interval is ±<paramref name="halfWidth"/> around +1 point.</summary>
     static StudyEffect Row(string comparison, string question, int n, double halfWidth) =>
-        new("synthetic-mosi", comparison, "avg", n, 1.0, 1.0 - halfWidth, 1.0 + halfWidth, 0.01, 0.05, 1.0, 4, false) { Question = question };
+        new("synthetic-mosi", comparison, "avg", n, 1.0, 1.0 - halfWidth, 1.0 + halfWidth, 0.01, 0.05, 1.0, 4, false) { Question = question, Detectable = 1.4 * halfWidth };
 
     [Fact]
     public void ThePrecisionRuleStopsASettingOnceItsOwnIntervalsAreNarrow_ButNotWhileASettingItIsTheBaselineOfGoesOn()
@@ -314,9 +314,20 @@ public class StudyAnalysisTests
         Assert.Equal(new[] { "default", "strong" }, rows.Select(r => r.Setting));
         Assert.True(rows[0].Settled && !rows[0].Stopped && !rows[1].Settled);
         Assert.Equal((12, 1.5, 10), (rows[1].Pairs, rows[1].Widest, rows[1].PairsNeeded));
+        Assert.Equal((1.12, 2.1), (Math.Round(rows[0].Detectable, 6), Math.Round(rows[1].Detectable, 6)));   // the largest over the setting's rows
         var md = Study.PrecisionTable(rows, spec.Stop!).ToMarkdown();
-        Assert.Contains("| synthetic-mosi | default | 12 | 0.80 | 10 | settled; goes on for a setting compared with its no-kd |", md);
-        Assert.Contains("| synthetic-mosi | strong | 12 | 1.50 | 10 | goes on |", md);
+        Assert.Contains("| synthetic-mosi | default | 12 | 0.80 | 1.12 | 10 | settled; trains only its no-kd, for a setting compared with it |", md);
+        Assert.Contains("| synthetic-mosi | strong | 12 | 1.50 | 2.10 | 10 | goes on |", md);
+        // The pairs each still wants (the queue's order): strong's shortfall, at least 1 while unsettled; the settled default
+        // takes its user's. A wider spread asks for more pairs; an unsettled baseline wants the fewer of its own and its user's.
+        Assert.Equal(new[] { 1, 1 }, rows.Select(r => r.PairsLeft));
+        List<StudyEffect> Spread(List<StudyEffect> e, string comparison, double sd) => e.Select(x => x.Comparison == comparison ? x with { SdDiff = sd } : x).ToList();
+        var wide = Spread(Effects(strongHalfWidth: 1.5), "strong:kd − no-kd", 3.0);
+        int strongNeeds = PairedStatistics.PairsForHalfWidth(3.0, 1.0);
+        Assert.Equal(new[] { strongNeeds - 12, strongNeeds - 12 }, Study.PrecisionRows(wide, spec, d => d).Select(r => r.PairsLeft));
+        var both2 = Spread(Spread(wide, "kd − no-kd", 2.0), "kd − no-kd", 2.0).Select(x => x.Comparison == "kd − no-kd" ? x with { CiLow = -1, CiHigh = 3 } : x).ToList();
+        Assert.Equal(new[] { PairedStatistics.PairsForHalfWidth(2.0, 1.0) - 12, strongNeeds - 12 }, Study.PrecisionRows(both2, spec, d => d).Select(r => r.PairsLeft));
+        Assert.Equal(new[] { 0, 0 }, Study.PrecisionRows(Effects(strongHalfWidth: 0.9), spec, d => d).Select(r => r.PairsLeft));   // both stopped
         // Too few pairs on one row, a student without its row against no-kd, or an interval that is not a number: not settled.
         Assert.Equal(new[] { ("strong", "synthetic-mosi") }, Stopped(Effects(0.9, corrkdKdPairs: 9)).Keys);
         Assert.Equal(new[] { ("strong", "synthetic-mosi") }, Stopped(Effects(0.9).Where(e => e.Comparison != "corrkd − no-kd").ToList()).Keys);
@@ -366,6 +377,63 @@ public class StudyAnalysisTests
             Assert.Equal(4, GridRunner.Queue(spec with { Stop = null }, dir, GridRunner.Shard.All).Select(c => c.Group.Seed).Distinct().Count());
             Assert.Equal(("default", 5, 10), Assert.Single(GridRunner.Status(spec, dir)));   // 3 pairs of a teacher and two students, and pair 4's teacher
             Assert.Contains("stopped so far: synthetic-mosi default (2 pairs, widest ±0.06).", Study.StatusText(spec, dir, withWallTime: false));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    /// <summary>On a grid folder: a settled setting that another still compares with its no-kd trains only that no-kd on new
+    /// pairs; the queue takes first the setting that wants the fewest pairs, pair by pair, each pair's teacher first.</summary>
+    [Fact]
+    public void ASettledBaselineTrainsOnlyItsNoKd_AndTheQueueServesTheSettingThatWantsFewestPairsFirst()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "corrkd-plan-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var empty = new System.Text.Json.Nodes.JsonObject();
+            var spec = new GridSpec
+            {
+                Datasets = new[] { "synthetic-mosi" }, Seeds = new[] { 0, 1, 2, 3 }, Variants = new[] { "no-kd", "kd" }, EvaluateIntra = false,
+                Stop = new StopRule(1.0, 2),
+                Settings = new[]
+                {
+                    GridSetting.Default,
+                    new GridSetting("strong", empty, new[] { "kd" }),    // compared with the default no-kd
+                    new GridSetting("solo", (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse("""{"student": {"selection": "metric"}}""")!),
+                },
+            };
+            GridRunner.Prepare(spec, dir);
+            var groups = spec.Groups();
+            void Finish(GridRunner.Cell c, double avg)
+            {
+                Directory.CreateDirectory(c.Dir);
+                File.WriteAllText(Path.Combine(c.Dir, "run.json"), "{\"environment\":{\"started_utc\":\"2026-12-04T00:00:00Z\"}}");
+                CorrKD.Reporting.ResultsCsv.Write(Path.Combine(c.Dir, "results.csv"), Run($"synthetic-mosi@{c.Group.DataSeed}", c.Variant, c.Group.Seed, avg, 0.8));
+            }
+            // Pairs 0 and 1: the default's kd − no-kd is +1.00 and +1.01 points (settled); strong's kd is +1 and +9 (far from it).
+            foreach (var g in groups.Where(g => g.Seed < 2 && g.Setting.Name != "solo"))
+                foreach (var c in GridRunner.CellsOf(spec, dir, g).Where(c => !c.Done))
+                    Finish(c, c.Variant switch { "teacher" => 0.5, "kd" when g.Setting.Name == "strong" => 0.71 + 0.08 * g.Seed, "kd" => 0.71 + 0.0001 * g.Seed, _ => 0.7 });
+
+            var rows = Study.PrecisionOf(spec, dir);
+            Assert.Equal(new[] { "default", "strong", "solo" }, rows.Select(r => r.Setting));
+            Assert.True(rows[0].Settled && !rows[0].Stopped && !rows[1].Settled);
+            Assert.Equal((0, 2), (rows[2].Pairs, rows[2].PairsLeft));            // no results yet: the rule's minimum
+            Assert.True(rows[1].PairsLeft > 2 && rows[0].PairsLeft == rows[1].PairsLeft);
+
+            var queue = GridRunner.Queue(spec, dir, GridRunner.Shard.All).Where(c => !c.Done).Select(c => $"{c.Group.Setting.Name}/{c.Group.Seed}/{c.Variant}").ToList();
+            Assert.Equal(new[]
+            {
+                "solo/0/no-kd", "solo/0/kd", "solo/1/no-kd", "solo/1/kd",        // the teachers of pairs 0 and 1 are done
+                "solo/2/teacher", "solo/2/no-kd", "solo/2/kd", "solo/3/teacher", "solo/3/no-kd", "solo/3/kd",
+                "default/2/no-kd", "strong/2/kd", "default/3/no-kd", "strong/3/kd",   // the default's kd leaves; its no-kd stays for strong
+            }, queue);
+            Assert.Equal(new[] { ("default", 6, 10), ("strong", 2, 4), ("solo", 0, 8) },
+                GridRunner.Status(spec, dir).Select(s => (s.Setting, s.Done, s.Total)));   // a shared teacher counts under the default
+            // A begun group is finished: the default's kd of pair 2 has started, so it stays.
+            var begun = GridRunner.CellsOf(spec, dir, groups.Single(g => g.Setting.Name == "default" && g.Seed == 2)).Single(c => c.Variant == "kd");
+            Directory.CreateDirectory(begun.Dir);
+            File.WriteAllText(Path.Combine(begun.Dir, "run.json"), "{}");
+            Assert.Contains(GridRunner.Queue(spec, dir, GridRunner.Shard.All), c => c.Dir == begun.Dir);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
