@@ -532,10 +532,15 @@ public static class Study
     private static string StopNote(GridSpec spec, string gridDir)
     {
         if (spec.Stop is not { } rule) return "";
-        var stopped = Stopped(spec, gridDir);
+        var rows = PrecisionOf(spec, gridDir);
+        static string List(IEnumerable<SettingPrecision> rs) => string.Join("; ", rs.Select(r => $"{r.Dataset} {r.Setting} ({r.Reason})"));
+        var stopped = rows.Where(r => r.Stopped).ToList();
+        var feeding = rows.Where(r => r.Settled && !r.Stopped).ToList();
         return $" Precision rule: a setting takes no new pair on a data set once every Avg interval of its own contrasts (vs no-kd, corrkd vs kd, " +
                $"each term) is within ±{NumberText.Plain(rule.HalfWidth)} over at least {rule.MinPairs} pairs; stopped so far: " +
-               (stopped.Count == 0 ? "none." : string.Join("; ", stopped.Select(kv => $"{kv.Key.Dataset} {kv.Key.Setting} ({kv.Value})")) + ".");
+               (stopped.Count == 0 ? "none" : List(stopped)) +
+               (feeding.Count == 0 ? "" : $"; settled, training only the no-kd another setting compares with: {List(feeding)}") +
+               "; the others take pairs fewest-needed first.";
     }
 
     /// <summary>"0–9" for a run of consecutive seeds, else "0,2,5".</summary>

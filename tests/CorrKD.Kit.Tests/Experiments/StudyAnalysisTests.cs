@@ -376,7 +376,7 @@ public class StudyAnalysisTests
             Assert.Equal(new[] { 0, 1, 2 }, queued.Select(c => c.Group.Seed).Distinct().Order());
             Assert.Equal(4, GridRunner.Queue(spec with { Stop = null }, dir, GridRunner.Shard.All).Select(c => c.Group.Seed).Distinct().Count());
             Assert.Equal(("default", 5, 10), Assert.Single(GridRunner.Status(spec, dir)));   // 3 pairs of a teacher and two students, and pair 4's teacher
-            Assert.Contains("stopped so far: synthetic-mosi default (2 pairs, widest ±0.06).", Study.StatusText(spec, dir, withWallTime: false));
+            Assert.Contains("stopped so far: synthetic-mosi default (2 pairs, widest ±0.06); the others take pairs fewest-needed first.", Study.StatusText(spec, dir, withWallTime: false));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
@@ -429,6 +429,8 @@ public class StudyAnalysisTests
             }, queue);
             Assert.Equal(new[] { ("default", 6, 10), ("strong", 2, 4), ("solo", 0, 8) },
                 GridRunner.Status(spec, dir).Select(s => (s.Setting, s.Done, s.Total)));   // a shared teacher counts under the default
+            Assert.Contains("stopped so far: none; settled, training only the no-kd another setting compares with: synthetic-mosi default (2 pairs, widest ±0.06);",
+                Study.StatusText(spec, dir, withWallTime: false));
             // A begun group is finished: the default's kd of pair 2 has started, so it stays.
             var begun = GridRunner.CellsOf(spec, dir, groups.Single(g => g.Setting.Name == "default" && g.Seed == 2)).Single(c => c.Variant == "kd");
             Directory.CreateDirectory(begun.Dir);
