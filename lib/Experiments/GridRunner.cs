@@ -161,9 +161,11 @@ public static class GridRunner
         pending.Clear();
         pending.AddRange(queue.Where(c => !c.Done && !handled.Contains(c.Dir)));
         if (dropped.Count == 0) return;
-        var stopped = Study.Stopped(spec, gridDir);
+        var rows = Study.PrecisionOf(spec, gridDir).ToDictionary(r => (r.Setting, r.Dataset));
         foreach (var g in dropped.GroupBy(c => (c.Group.Setting.Name, c.Group.Dataset)))
-            log.WriteLine($"{g.Key.Name}/{GridSpec.SafeName(g.Key.Dataset)}: the precision rule stops it ({stopped.GetValueOrDefault(g.Key, "?")}); {g.Count()} runs left out");
+            log.WriteLine($"{g.Key.Name}/{GridSpec.SafeName(g.Key.Dataset)}: " + (rows.GetValueOrDefault(g.Key) is { } r
+                ? $"the precision rule {(r.Stopped ? "stops it" : "leaves it only the no-kd another setting compares with")} ({r.Reason})"
+                : "the precision rule leaves it out") + $"; {g.Count()} runs left out");
     }
 
     private static bool HasCheckpoint(string runDir) => Checkpoint.Exists(Path.Combine(runDir, "checkpoint", "best"));
