@@ -437,7 +437,8 @@ public static class Study
     /// and what the interval says ("higher" when it lies above 0, "lower" below, either with a note when Holm's correction
     /// over every row does not keep it; else "not shown" with the smallest effect the pairs could detect). Computed from
     /// the effects, so it says whatever the results say. Given the spec, only the settings that keep every pair (not the
-    /// OPEN-choice settings) enter the sentences.
+    /// OPEN-choice settings) enter the sentences. Each sentence names first the comparisons whose interval is within the
+    /// precision rule's half-width (±1 without a rule), then the wider ones.
     /// </summary>
     public static IReadOnlyList<string> Answer(IReadOnlyList<StudyEffect> effects, GridSpec? spec = null)
     {
@@ -450,11 +451,15 @@ public static class Study
         static string One(StudyEffect e, string label) =>
             $"{label} {NumberText.Signed(e.MeanDiff)} [{NumberText.Plain(e.CiLow)}, {NumberText.Plain(e.CiHigh)}] ({e.N} pairs, {Verdict(e)})";
         static string Where(StudyEffect e, string a) => $"{e.Setting}{(Split(a).Setting is var st && st != "default" ? " " + st : "")}";
+        // The rows as precise as the study's target first, so the sentence leads with what it can decide.
+        double target = spec?.Stop?.HalfWidth ?? Precision.HalfWidth;
         string Sentence(string question, IEnumerable<StudyEffect> rows, Func<StudyEffect, string> label)
         {
             var list = rows.ToList();
-            return list.Count == 0 ? $"**{question}** Not yet measured: no finished pairs for this comparison."
-                : $"**{question}** {string.Join("; ", list.Select(e => One(e, label(e))))}.";
+            if (list.Count == 0) return $"**{question}** Not yet measured: no finished pairs for this comparison.";
+            var parts = list.GroupBy(e => e.HalfWidth <= target).OrderBy(g => g.Key ? 0 : 1).Select(g =>
+                $"{(g.Key ? "Within" : "Wider than")} ±{NumberText.Plain(target)}: {string.Join("; ", g.Select(e => One(e, label(e))))}.");
+            return $"**{question}** {string.Join(" ", parts)}";
         }
         string A(StudyEffect e) => e.Comparison[..e.Comparison.IndexOf(" − ", StringComparison.Ordinal)];
         return new[]

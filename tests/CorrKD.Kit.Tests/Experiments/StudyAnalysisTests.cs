@@ -79,7 +79,7 @@ public class StudyAnalysisTests
             var md = Study.WriteReport(Results(), dir.FullName, png: false, header: "HEADER");
             Assert.StartsWith("HEADER", md);
             Assert.Contains("| synthetic-mosi | corrkd − no-kd | Avg | 4 | +3.00 |", md);
-            Assert.Contains("**Does corrkd beat no-kd?** synthetic-mosi +3.00 [", md);
+            Assert.Contains("**Does corrkd beat no-kd?** Wider than ±1.00: synthetic-mosi +3.00 [", md);
             // no-kd Avg over the 4 pairs: 70, 71, 72, 73 -> mean 71.50, sample sd 1.29.
             var noKd = md.Split('\n').Single(l => l.StartsWith("| no-kd |"));
             Assert.Contains("| 71.50 ± 1.29 | 80.50 ± 0.58 |", noKd);        // Avg, then complete (80, 80, 81, 81)
@@ -126,7 +126,7 @@ public class StudyAnalysisTests
         var answer = Study.Answer(effects);
         Assert.Equal(6, answer.Count);
         Assert.Contains("Not yet measured", answer[5]);          // no select-metric runs here
-        Assert.StartsWith("**Does corrkd beat no-kd?** synthetic-mosi +3.00 [", answer[0]);
+        Assert.StartsWith("**Does corrkd beat no-kd?** Wider than ±1.00: synthetic-mosi +3.00 [", answer[0]);
         Assert.Contains("synthetic-mosi k3 +4.50 [", answer[0]);
         Assert.Contains("synthetic-mosi k3-teacher-strong +0.20 [", answer[3]);
         Assert.Contains("synthetic-mosi corrkd +1.50 [", answer[4]);
@@ -136,6 +136,12 @@ public class StudyAnalysisTests
         Assert.Contains("higher; not after Holm's correction over every row, p 0.30", Study.Answer(new[] { clear })[0]);
         Assert.Contains("(4 pairs, higher)", Study.Answer(new[] { clear with { PHolm = 0.01 } })[0]);
         Assert.Contains("not shown, would detect", Study.Answer(new[] { one with { CiLow = -1, CiHigh = 2 } })[0]);
+        // The rows within ±1 come first, then the wider ones, each part saying which it is.
+        var narrow = one with { Setting = "synthetic-iemocap", MeanDiff = 0.2, CiLow = -0.5, CiHigh = 0.9 };
+        Assert.Equal("**Does corrkd beat no-kd?** Within ±1.00: synthetic-iemocap +0.20 [-0.50, 0.90] (4 pairs, not shown, would detect "
+                     + NumberText.Plain(one.Detectable) + "). Wider than ±1.00: synthetic-mosi +3.00 [-1.00, 7.00] (4 pairs, not shown, would detect "
+                     + NumberText.Plain(one.Detectable) + ").",
+            Study.Answer(new[] { one with { CiLow = -1, CiHigh = 7 }, narrow })[0]);
     }
 
     /// <summary>The K=3 and stronger-teacher settings under the headline selection are compared with select-metric, not
