@@ -370,16 +370,18 @@ public static class Study
     }
 
     /// <summary>The precision rows as a table (report/tables/study_precision.*, the README): per data set and setting, the
-    /// fewest pairs and the widest half-width of its own contrasts, the pairs the rule asks for at today's spread, and
-    /// whether the setting has stopped.</summary>
-    public static Table PrecisionTable(IReadOnlyList<SettingPrecision> rows, StopRule rule) => new("study_precision",
+    /// fewest pairs and the widest half-width of its own contrasts, the detectable effect, the pairs the rule asks for at
+    /// today's spread, and whether the setting has stopped; given <paramref name="pairsHeld"/> (per data set), whether
+    /// that is more than the grids hold.</summary>
+    public static Table PrecisionTable(IReadOnlyList<SettingPrecision> rows, StopRule rule, Func<string, int>? pairsHeld = null) => new("study_precision",
         $"The precision rule per setting: its own contrasts on Avg (vs no-kd, corrkd vs kd, each term) against ±{NumberText.Plain(rule.HalfWidth)} over at least {rule.MinPairs} pairs",
         ["Data set", "Setting", "Pairs", "Widest ± (95%)", "Detectable (80%)", "Pairs for the rule", "State"],
         [new TableBlock("", rows.Select(r => (IReadOnlyList<string>)
         [
             r.Dataset, r.Setting, r.Pairs.ToString(System.Globalization.CultureInfo.InvariantCulture), double.IsNaN(r.Widest) ? "—" : NumberText.Plain(r.Widest),
             double.IsNaN(r.Detectable) ? "—" : NumberText.Plain(r.Detectable), r.PairsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            r.Stopped ? "stopped" : r.Settled ? "settled; trains only its no-kd, for a setting compared with it" : "goes on",
+            r.Stopped ? "stopped" : r.Settled ? "settled; trains only its no-kd, for a setting compared with it"
+                : pairsHeld?.Invoke(r.Dataset) is int held && r.PairsNeeded > held ? $"goes on; needs more than the {held} pairs the grids hold" : "goes on",
         ]).ToList())],
         ["Pairs: the fewest over the setting's rows. Detectable: the largest over its rows of the smallest true difference " +
          "their pairs detect with power 0.8 at alpha 0.05 (what a setting that stops short of the rule can rule out). " +
@@ -596,7 +598,14 @@ public static class Study
 
     /// <summary>The precision table of a study's results (<see cref="PrecisionRows"/>); null when the spec has no precision rule.</summary>
     public static Table? PrecisionTable(IReadOnlyList<StudyEffect> effects, GridSpec? spec, IReadOnlyList<ResultRow> results, string? gridDir) =>
-        spec?.Stop is { } rule ? PrecisionTable(PrecisionRows(effects, spec, DataNames(results, gridDir)), rule) : null;
+        spec?.Stop is { } rule ? PrecisionTable(PrecisionRows(effects, spec, DataNames(results, gridDir)), rule,
+            gridDir == null ? null : d => PairsHeld(gridDir, d)) : null;
+
+    /// <summary>The (data seed, seed) pairs a study folder and the folders pooled with it (<see cref="Folders"/>) hold for
+    /// a grid data set, trained or not: what the study could give a setting at most without growing its grids.</summary>
+    public static int PairsHeld(string gridDir, string dataset) =>
+        Folders(gridDir).Select(GridSpec.Read).Where(s => s.Datasets.Contains(dataset))
+            .Sum(s => Data.DatasetRegistry.IsSynthetic(dataset) ? s.Pairs().Count : s.Seeds.Length);
 
     /// <summary>Writes the effect table (Markdown/CSV/LaTeX: report/tables/study_effects.*), the forest plots (<see cref="ForestPanels"/>), each
     /// variant's scores, the power note, the answer and, given the grid folder, the collapse tables (report/study.md),

@@ -331,6 +331,10 @@ public class StudyAnalysisTests
         var wide = Spread(Effects(strongHalfWidth: 1.5), "strong:kd − no-kd", 3.0);
         int strongNeeds = PairedStatistics.PairsForHalfWidth(3.0, 1.0);
         Assert.Equal(new[] { strongNeeds - 12, strongNeeds - 12 }, Study.PrecisionRows(wide, spec, d => d).Select(r => r.PairsLeft));
+        // More than the grids hold: the table says so (the rule cannot be met without growing the grid).
+        Assert.Contains($"| synthetic-mosi | strong | 12 | 1.50 | 2.10 | {strongNeeds} | goes on; needs more than the 30 pairs the grids hold |",
+            Study.PrecisionTable(Study.PrecisionRows(wide, spec, d => d), spec.Stop!, _ => 30).ToMarkdown());
+        Assert.Contains($"| {strongNeeds} | goes on |", Study.PrecisionTable(Study.PrecisionRows(wide, spec, d => d), spec.Stop!, _ => strongNeeds).ToMarkdown());
         var both2 = Spread(Spread(wide, "kd − no-kd", 2.0), "kd − no-kd", 2.0).Select(x => x.Comparison == "kd − no-kd" ? x with { CiLow = -1, CiHigh = 3 } : x).ToList();
         Assert.Equal(new[] { PairedStatistics.PairsForHalfWidth(2.0, 1.0) - 12, strongNeeds - 12 }, Study.PrecisionRows(both2, spec, d => d).Select(r => r.PairsLeft));
         Assert.Equal(new[] { 0, 0 }, Study.PrecisionRows(Effects(strongHalfWidth: 0.9), spec, d => d).Select(r => r.PairsLeft));   // both stopped
@@ -422,6 +426,7 @@ public class StudyAnalysisTests
 
             var rows = Study.PrecisionOf(spec, dir);
             Assert.Equal(new[] { "default", "strong", "solo" }, rows.Select(r => r.Setting));
+            Assert.Equal((4, 0), (Study.PairsHeld(dir, "synthetic-mosi"), Study.PairsHeld(dir, "synthetic-iemocap")));
             Assert.True(rows[0].Settled && !rows[0].Stopped && !rows[1].Settled);
             Assert.Equal((0, 2), (rows[2].Pairs, rows[2].PairsLeft));            // no results yet: the rule's minimum
             Assert.True(rows[1].PairsLeft > 2 && rows[0].PairsLeft == rows[1].PairsLeft);
