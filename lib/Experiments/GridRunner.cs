@@ -265,14 +265,18 @@ public static class GridRunner
         Path.Combine(gridDir, "configs", $"{g.Setting.Name}-{GridSpec.ConfigFor(g.Setting, g.Dataset).Family}.json");
 
     /// <summary>Finished and total trainings per setting (a shared teacher counts once, under the first setting using it):
-    /// every finished one, and the unfinished ones of the groups the precision rule keeps (<see cref="Plan"/>).</summary>
+    /// every finished one, and the unfinished ones of the cells the precision rule keeps (<see cref="Plan"/>); a setting
+    /// it stopped before any training shows 0 of 0.</summary>
     public static IReadOnlyList<(string Setting, int Done, int Total)> Status(GridSpec spec, string gridDir)
     {
         var seen = new HashSet<string>();
         var plan = Plan(spec, gridDir);
-        return spec.Groups().SelectMany(g => CellsOf(spec, gridDir, g).Where(c => c.Done || plan.Keeps(c))).Where(c => seen.Add(c.Dir))
-            .GroupBy(c => c.Group.Setting.Name)
-            .Select(grp => (grp.Key, grp.Count(c => c.Done), grp.Count())).ToList();
+        var groups = spec.Groups();
+        var counts = groups.SelectMany(g => CellsOf(spec, gridDir, g).Where(c => c.Done || plan.Keeps(c))).Where(c => seen.Add(c.Dir))
+            .GroupBy(c => c.Group.Setting.Name).ToDictionary(grp => grp.Key, grp => (Done: grp.Count(c => c.Done), Total: grp.Count()));
+        // Every setting the grid holds, one the rule stopped before it trained anything as 0/0.
+        return groups.Select(g => g.Setting.Name).Distinct()
+            .Select(n => counts.TryGetValue(n, out var c) ? (n, c.Done, c.Total) : (n, 0, 0)).ToList();
     }
 
     /// <summary>
