@@ -85,7 +85,9 @@ public static class GridRunner
     {
         var rows = Study.PrecisionOf(spec, gridDir).ToDictionary(r => (r.Setting, r.Dataset));
         if (rows.Count == 0) return new(_ => true, _ => 0);
-        bool Begun(GridSpec.Group g) => CellsOf(spec, gridDir, g).Any(c => !c.IsTeacher && c.Variant != "no-kd" && File.Exists(Path.Combine(c.Dir, "run.json")));
+        var begun = new Dictionary<string, bool>();   // per group: asked for each of its cells
+        bool Begun(GridSpec.Group g) => begun.TryGetValue(g.Key, out var b) ? b
+            : begun[g.Key] = CellsOf(spec, gridDir, g).Any(c => !c.IsTeacher && c.Variant != "no-kd" && File.Exists(Path.Combine(c.Dir, "run.json")));
         return new(
             c => !rows.TryGetValue((c.Group.Setting.Name, c.Group.Dataset), out var r) || Begun(c.Group)
                  || (!r.Stopped && (!r.Settled || c.IsTeacher || c.Variant == "no-kd")),

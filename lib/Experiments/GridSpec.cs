@@ -34,7 +34,7 @@ public sealed record GridSetting(string Name, JsonObject Patch, string[]? Varian
 /// <summary>
 /// A study's precision rule: a core setting takes no new (seed, data seed) pair on a data set once every paired
 /// interval of its own contrasts is at most ±<see cref="HalfWidth"/> points over at least <see cref="MinPairs"/> pairs
-/// (<see cref="Study.Stopped"/> says which contrasts). It stops on the width of the intervals, never on their
+/// (<see cref="Study.PrecisionOf"/> says which contrasts). It stops on the width of the intervals, never on their
 /// position, so it spends the grid's pairs where the spread is large without choosing an answer.
 /// </summary>
 public sealed record StopRule(double HalfWidth, int MinPairs);

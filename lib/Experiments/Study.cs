@@ -349,10 +349,6 @@ public static class Study
         return PrecisionRows(Analyse(results, spec: spec).Effects, spec, DataNames(results, gridDir));
     }
 
-    /// <summary><see cref="Stops"/> on a study folder's finished pairs, pooled (<see cref="Results"/>); empty without a rule.</summary>
-    public static IReadOnlyDictionary<(string Setting, string Dataset), string> Stopped(GridSpec spec, string gridDir) =>
-        PrecisionOf(spec, gridDir).Where(r => r.Stopped).ToDictionary(r => (r.Setting, r.Dataset), r => r.Reason);
-
     /// <summary>A grid data set's name in its results: a synthetic set is named as in the grid; a file by its loader, as
     /// its groups' finished results record it. Null while it has no results.</summary>
     public static Func<string, string?> DataNames(IReadOnlyList<ResultRow> results, string? gridDir)
